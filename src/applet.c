@@ -1,0 +1,346 @@
+/*
+ * applet.c - the user-facing half shared by every applet: messages, popt,
+ * operand parsing and checked standard output.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "applet.h"
+
+const char *app_name = PACKAGE;
+
+static int out_errno;		/* first error writing standard output */
+
+static void
+vmessage(const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: ", app_name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+int
+app_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+	return EXIT_FAIL;
+}
+
+const char *
+app_strerror(int err)
+{
+	switch (err) {
+	case -EISDIR:
+		return "is a directory";
+	case -ENODEV:
+		return "cannot be mapped (a pipe, FIFO or character device)";
+	case -EIO:
+		return "I/O error (or the file shrank while mapped)";
+	default:
+		return strerror(err < 0 ? -err : err);
+	}
+}
+
+int
+app_file_error(const char *file, int err)
+{
+	return app_error("%s: %s", file, app_strerror(err));
+}
+
+int
+app_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help' for more information.\n", app_name);
+	return EXIT_FAIL;
+}
+
+static void
+version_cb(poptContext pc, enum poptCallbackReason reason,
+    const struct poptOption *opt, const char *arg, void *data)
+{
+	(void)pc;
+	(void)reason;
+	(void)opt;
+	(void)arg;
+	(void)data;
+	app_printf("%s (%s) %s\n", app_name, PACKAGE, PACKAGE_VERSION);
+	exit(app_finish(EXIT_OK));
+}
+
+struct poptOption app_common_options[] = {
+	{ NULL, '\0', POPT_ARG_CALLBACK, (void *)version_cb, 0, NULL, NULL },
+	{ "version", 'V', POPT_ARG_NONE, NULL, 0,
+	    "print the version and exit", NULL },
+	POPT_TABLEEND
+};
+
+/* Find an option by long or short name, looking into included tables. */
+static const struct poptOption *
+find_opt(const struct poptOption *o, const char *lname, size_t llen, int sname)
+{
+	const struct poptOption *r;
+
+	for (; o->longName != NULL || o->shortName != '\0' ||
+	    o->arg != NULL; o++) {
+		unsigned int type = o->argInfo & POPT_ARG_MASK;
+
+		if (type == POPT_ARG_INCLUDE_TABLE) {
+			if ((r = find_opt(o->arg, lname, llen, sname)) != NULL)
+				return r;
+			continue;
+		}
+		if (type == POPT_ARG_CALLBACK)
+			continue;
+		if (lname != NULL && o->longName != NULL &&
+		    strlen(o->longName) == llen &&
+		    strncmp(o->longName, lname, llen) == 0)
+			return o;
+		if (lname == NULL && sname != '\0' && o->shortName == sname)
+			return o;
+	}
+	return NULL;
+}
+
+static int
+takes_arg(const struct poptOption *o)
+{
+	unsigned int type;
+
+	if (o == NULL)
+		return 0;
+	type = o->argInfo & POPT_ARG_MASK;
+	return type != POPT_ARG_NONE && type != POPT_ARG_VAL &&
+	    !(o->argInfo & POPT_ARGFLAG_OPTIONAL);
+}
+
+static int
+looks_negative(const char *s)
+{
+	return s[0] == '-' && isdigit((unsigned char)s[1]);
+}
+
+/*
+ * Rewrite ARGV as options first, then "--", then the operands in their
+ * order, so that popt never reads "-4" as an option.  Only done when such
+ * an operand exists, to leave everything else to popt untouched.
+ */
+static const char **
+reorder(int argc, const char **argv, const struct poptOption *opts, int *outc)
+{
+	const char **out, **ops;
+	int i, j, no = 1, nops = 0, any = 0, after_dd = 0;
+
+	for (i = 1; i < argc; i++)
+		if (looks_negative(argv[i]))
+			any = 1;
+	if (!any)
+		return NULL;
+	out = calloc((size_t)argc + 2, sizeof(*out));
+	ops = calloc((size_t)argc + 1, sizeof(*ops));
+	if (out == NULL || ops == NULL) {
+		free(out);
+		free(ops);
+		return NULL;
+	}
+	out[0] = argv[0];
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (after_dd || a[0] != '-' || a[1] == '\0' ||
+		    looks_negative(a)) {
+			ops[nops++] = a;
+		} else if (strcmp(a, "--") == 0) {
+			after_dd = 1;
+		} else if (a[1] == '-') {
+			const char *eq = strchr(a + 2, '=');
+			size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+
+			out[no++] = a;
+			if (eq == NULL && i + 1 < argc &&
+			    takes_arg(find_opt(opts, a + 2, len, 0)))
+				out[no++] = argv[++i];
+		} else {
+			out[no++] = a;
+			for (j = 1; a[j] != '\0'; j++) {
+				if (!takes_arg(find_opt(opts, NULL, 0, a[j])))
+					continue;
+				if (a[j + 1] == '\0' && i + 1 < argc)
+					out[no++] = argv[++i];
+				break;
+			}
+		}
+	}
+	out[no++] = "--";
+	for (i = 0; i < nops; i++)
+		out[no++] = ops[i];
+	out[no] = NULL;
+	free(ops);
+	*outc = no;
+	return out;
+}
+
+poptContext
+app_popt(int argc, const char **argv, const struct poptOption *opts,
+    const char *operands)
+{
+	static const char **moved;	/* lives as long as the context */
+	poptContext pc;
+	int n;
+
+	if ((moved = reorder(argc, argv, opts, &n)) != NULL) {
+		argc = n;
+		argv = moved;
+	}
+	pc = poptGetContext(app_name, argc, argv, opts, 0);
+	if (pc == NULL) {
+		app_error("cannot parse the command line");
+		return NULL;
+	}
+	poptSetOtherOptionHelp(pc, operands);
+	poptReadDefaultConfig(pc, 0);
+	return pc;
+}
+
+int
+app_parse(poptContext pc, int (*on_opt)(poptContext, int, void *), void *ctx)
+{
+	int rc, st;
+
+	while ((rc = poptGetNextOpt(pc)) > 0) {
+		if (on_opt != NULL && (st = on_opt(pc, rc, ctx)) != 0)
+			return st;
+	}
+	if (rc < -1)
+		return app_usage("%s: %s", poptBadOption(pc, POPT_BADOPTION_NOALIAS),
+		    poptStrerror(rc));
+	return 0;
+}
+
+const char **
+app_operands(poptContext pc, int *count)
+{
+	static const char *none[] = { NULL };
+	const char **args = poptGetArgs(pc);
+	int n = 0;
+
+	if (args == NULL)
+		args = none;
+	while (args[n] != NULL)
+		n++;
+	*count = n;
+	return args;
+}
+
+int
+app_size(const char *what, const char *s, uint64_t *val)
+{
+	int rc = mm_parse_size(s, val);
+
+	if (rc == -ERANGE)
+		return app_error("%s '%s' is too large (the limit is 2^63-1)",
+		    what, s);
+	if (rc < 0) {
+		if (s[0] == '-')
+			return app_error("%s '%s' must not be negative",
+			    what, s);
+		return app_error("invalid %s '%s'", what, s);
+	}
+	return 0;
+}
+
+int
+app_offset(const char *what, const char *s, uint64_t *val, int *neg)
+{
+	*neg = s[0] == '-';
+	return app_size(what, s + *neg, val) == 0 ? 0 :
+	    EXIT_FAIL;
+}
+
+int
+app_hex(const char *what, const char *s, int wild, struct mm_bytes *b)
+{
+	size_t pos = 0;
+	int rc = mm_parse_hex(s, wild, b, &pos);
+
+	if (rc == -EINVAL)
+		return app_error("invalid hex in %s '%s' at character %zu%s",
+		    what, s, pos + 1, s[pos] == '\0' ?
+		    " (an odd number of digits)" : "");
+	if (rc < 0)
+		return app_error("%s", app_strerror(rc));
+	return 0;
+}
+
+int
+app_bytes_file(const char *path, struct mm_bytes *b)
+{
+	int rc = mm_bytes_file(path, b);
+
+	return rc < 0 ? app_file_error(path, rc) : 0;
+}
+
+int
+app_write(const void *p, size_t len)
+{
+	if (out_errno != 0)
+		return -out_errno;
+	errno = 0;
+	if (len != 0 && fwrite(p, 1, len, stdout) != len) {
+		out_errno = errno != 0 ? errno : EIO;
+		return -out_errno;
+	}
+	return 0;
+}
+
+int
+app_printf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (out_errno != 0)
+		return -out_errno;
+	errno = 0;
+	va_start(ap, fmt);
+	n = vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		out_errno = errno != 0 ? errno : EIO;
+		return -out_errno;
+	}
+	return 0;
+}
+
+int
+app_finish(int status)
+{
+	int err = out_errno;
+
+	if (fflush(stdout) != 0 && err == 0)
+		err = errno;
+	if (ferror(stdout) && err == 0)
+		err = EIO;
+	if (fclose(stdout) != 0 && err == 0)
+		err = errno;
+	if (err == 0)
+		return status;
+	if (err == EPIPE)
+		return EXIT_FAIL;
+	app_error("write error: %s", strerror(err));
+	return EXIT_FAIL;
+}

@@ -1,0 +1,85 @@
+/*
+ * applet.h - what every applet shares: its name in messages, the common
+ * popt options, operand parsing with messages, and checked output.
+ * Only applets talk to the user; the engine (engine/mm.h) never does.
+ */
+#ifndef APPLET_H
+#define APPLET_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <popt.h>
+
+#include "engine/mm.h"
+
+/* Exit statuses (SPEC "Common rules"). */
+#define EXIT_OK		0
+#define EXIT_NO		1	/* a negative answer, nothing changed */
+#define EXIT_FAIL	2	/* usage error or failure */
+
+/* Every applet's entry point, from applets.def. */
+#define APPLET(name, help)	int name##_main(int, const char **);
+#include "applets.def"
+#undef APPLET
+
+/* "mmread" while mmread runs: the prefix of every message. */
+extern const char *app_name;
+
+/* Common options (--version); include as the last table of an applet. */
+extern struct poptOption app_common_options[];
+#define APP_COMMON_OPTIONS \
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, app_common_options, 0, \
+	    "Common options:", NULL }, \
+	POPT_AUTOALIAS \
+	POPT_AUTOHELP
+
+/* "APPLET: message" on standard error; returns EXIT_FAIL. */
+int	app_error(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+/* "APPLET: FILE: message for -ERR" (ERR is a negative errno). */
+int	app_file_error(const char *file, int err);
+/* A usage error: message, then "Try 'APPLET --help' ..."; EXIT_FAIL. */
+int	app_usage(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+/*
+ * Make a popt context for the applet, after moving operands that look
+ * like negative numbers ("-4", "-0x10") out of popt's way, so they are
+ * operands with or without "--".  Reads the popt configuration files
+ * (aliases).  Returns NULL (message printed) on failure.
+ */
+poptContext app_popt(int argc, const char **argv,
+	    const struct poptOption *opts, const char *operands);
+/*
+ * Run popt over the options; returns 0 when all were parsed, or
+ * EXIT_FAIL after a message.  Options with a val (not 0) are passed to
+ * ON_OPT, which returns 0 or an exit status.
+ */
+int	app_parse(poptContext, int (*on_opt)(poptContext, int, void *),
+	    void *ctx);
+/* The remaining operands (NULL-terminated, maybe empty) and their count. */
+const char **app_operands(poptContext, int *count);
+
+/* Operands and option values, with an "APPLET: what 'S': why" message. */
+int	app_size(const char *what, const char *s, uint64_t *val);
+int	app_offset(const char *what, const char *s, uint64_t *val, int *neg);
+/* Byte strings from TEXT, HEX (WILD: allow ??) or a FILE; EXIT_FAIL. */
+int	app_hex(const char *what, const char *s, int wild, struct mm_bytes *);
+int	app_bytes_file(const char *path, struct mm_bytes *);
+
+/* Checked output to standard output. */
+int	app_write(const void *, size_t);
+int	app_printf(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+/*
+ * Flush and close standard output; a write error (full disk, EIO) turns
+ * STATUS into EXIT_FAIL with a message; a closed pipe is quiet.
+ */
+int	app_finish(int status);
+
+/* The description of an errno value for messages about FILE. */
+const char *app_strerror(int err);
+
+#endif /* APPLET_H */

@@ -1,0 +1,345 @@
+/*
+ * read.c - mmread: read, readline, read_byte and size of a file.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "applet.h"
+
+enum mode { MODE_RAW, MODE_LINE, MODE_BYTE, MODE_SIZE };
+enum format { FMT_RAW, FMT_HEX, FMT_HEXDUMP };
+
+#define BOUNCE	(128 * 1024)
+
+/* Where the bytes go: raw, one line of hex, or hexdump -C. */
+struct sink {
+	enum format	 fmt;
+	uint64_t	 addr;		/* file offset of the next byte */
+	unsigned char	 line[16];	/* hexdump: the line being filled */
+	size_t		 fill;
+	unsigned char	 prev[16];	/* hexdump: the last full line */
+	int		 have_prev;
+	int		 squeezing;
+	int		 any;
+	unsigned char	 buf[BOUNCE];
+};
+
+static int
+hexdump_line(const unsigned char *p, size_t n, uint64_t at)
+{
+	char out[96], *o = out;
+	size_t i;
+
+	o += sprintf(o, "%08" PRIx64 " ", at);
+	for (i = 0; i < 16; i++) {
+		if (i == 8)
+			*o++ = ' ';
+		if (i < n)
+			o += sprintf(o, " %02x", p[i]);
+		else
+			o += sprintf(o, "   ");
+	}
+	o += sprintf(o, "  |");
+	for (i = 0; i < n; i++)
+		*o++ = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '.';
+	*o++ = '|';
+	*o++ = '\n';
+	return app_write(out, (size_t)(o - out));
+}
+
+/* A full 16-byte line: printed, or squeezed to "*" like hexdump. */
+static int
+hexdump_full(struct sink *s, const unsigned char *p, uint64_t at)
+{
+	int rc = 0;
+
+	if (s->have_prev && memcmp(p, s->prev, 16) == 0) {
+		if (!s->squeezing)
+			rc = app_write("*\n", 2);
+		s->squeezing = 1;
+		return rc;
+	}
+	s->squeezing = 0;
+	memcpy(s->prev, p, 16);
+	s->have_prev = 1;
+	return hexdump_line(p, 16, at);
+}
+
+static int
+sink_put(struct sink *s, const unsigned char *p, size_t len)
+{
+	size_t n;
+	int rc = 0;
+
+	if (len > 0)
+		s->any = 1;
+	switch (s->fmt) {
+	case FMT_RAW:
+		/*
+		 * Copy through a buffer of our own: a fault on a shrunken
+		 * file then happens here, under the SIGBUS guard, and not as
+		 * EFAULT inside write().
+		 */
+		for (; len > 0 && rc == 0; p += n, len -= n) {
+			n = len < BOUNCE ? len : BOUNCE;
+			memcpy(s->buf, p, n);
+			rc = app_write(s->buf, n);
+		}
+		break;
+	case FMT_HEX:
+		for (; len > 0 && rc == 0; p += n, len -= n) {
+			n = len < BOUNCE / 2 ? len : BOUNCE / 2 - 1;
+			mm_hex_format(p, n, (char *)s->buf);
+			rc = app_write(s->buf, 2 * n);
+		}
+		break;
+	case FMT_HEXDUMP:
+		while (len > 0 && rc == 0) {
+			if (s->fill == 0 && len >= 16) {
+				rc = hexdump_full(s, p, s->addr);
+				n = 16;
+			} else {
+				n = 16 - s->fill < len ? 16 - s->fill : len;
+				memcpy(s->line + s->fill, p, n);
+				s->fill += n;
+				if (s->fill == 16) {
+					rc = hexdump_full(s, s->line,
+					    s->addr - (16 - n));
+					s->fill = 0;
+				}
+			}
+			s->addr += n;
+			p += n;
+			len -= n;
+		}
+		return rc;
+	}
+	s->addr += len;
+	return rc;
+}
+
+/* The end of the output: "\n" after hex, the last line and offset of -C. */
+static int
+sink_end(struct sink *s, uint64_t start, int count_zero)
+{
+	int rc = 0;
+
+	if (s->fmt == FMT_HEX)
+		return app_write("\n", 1);
+	if (s->fmt != FMT_HEXDUMP || count_zero)
+		return 0;
+	if (s->fill > 0)
+		rc = hexdump_line(s->line, s->fill, s->addr - s->fill);
+	/* hexdump prints the end offset unless nothing at all was shown. */
+	if (rc == 0 && (s->any || start > 0))
+		rc = app_printf("%08" PRIx64 "\n", s->addr);
+	return rc;
+}
+
+struct job {
+	struct mm_file	*f;
+	struct sink	*sink;
+	enum mode	 mode;
+	uint64_t	 start;
+	uint64_t	 count;		/* UINT64_MAX: to the end */
+	int		 past_end;	/* streams: the start was never reached */
+	int		 out_err;
+};
+
+static int
+copy_range(void *arg)
+{
+	struct job *j = arg;
+	struct mm_reader r;
+	const unsigned char *p, *nl;
+	size_t len;
+	off_t off, end;
+	int rc;
+
+	end = j->count == UINT64_MAX || j->count > MM_OFF_MAX - j->start ?
+	    -1 : (off_t)(j->start + j->count);
+	if ((rc = mm_reader_init(&r, j->f, (off_t)j->start, end, 0)) < 0)
+		return rc;
+	while ((rc = mm_reader_next(&r, &p, &len, &off)) > 0) {
+		if (j->mode == MODE_LINE &&
+		    (nl = memchr(p, '\n', len)) != NULL)
+			len = (size_t)(nl - p) + 1;
+		if ((rc = sink_put(j->sink, p, len)) < 0) {
+			j->out_err = 1;
+			break;
+		}
+		if (j->mode == MODE_LINE && p[len - 1] == '\n')
+			break;
+	}
+	if (j->f->kind == MM_KIND_STREAM && r.consumed < (off_t)j->start)
+		j->past_end = 1;
+	mm_reader_free(&r);
+	return rc < 0 ? rc : 0;
+}
+
+static const char *usage_ops = "[OPTION]... FILE [OFFSET [COUNT]]";
+
+static int
+read_file(const char *path, enum mode mode, enum format fmt,
+    const char *offstr, const char *countstr)
+{
+	static struct sink sink;
+	struct mm_file f;
+	struct job j;
+	uint64_t offval = 0, start, count = UINT64_MAX;
+	int neg = 0, rc, st = EXIT_OK;
+	off_t size0;
+
+	if (offstr != NULL && app_offset("offset", offstr, &offval, &neg))
+		return EXIT_FAIL;
+	if (countstr != NULL && app_size("count", countstr, &count))
+		return EXIT_FAIL;
+
+	if ((rc = mm_open(&f, path, MM_ACCESS_READ, 0)) < 0)
+		return app_file_error(path, rc);
+	/* A stream's size is known only at its end. */
+	if (f.kind == MM_KIND_STREAM && (neg || mode == MODE_SIZE ||
+	    mode == MODE_BYTE) && (rc = mm_file_slurp(&f)) < 0) {
+		st = app_file_error(path, rc);
+		goto out;
+	}
+	if (mode == MODE_SIZE) {
+		app_printf("%jd\n", (intmax_t)f.size);
+		goto out;
+	}
+	if (mm_offset_resolve(offval, neg, f.kind == MM_KIND_STREAM ? 0 :
+	    (uint64_t)f.size, &start) < 0) {
+		st = app_error("%s: offset %s is before the start of the file "
+		    "(size %jd)", path, offstr, (intmax_t)f.size);
+		goto out;
+	}
+	if (f.kind != MM_KIND_STREAM && start > (uint64_t)f.size) {
+		st = app_error("%s: offset %s is past the end of the file "
+		    "(size %jd)", path, offstr, (intmax_t)f.size);
+		goto out;
+	}
+	if (mode == MODE_BYTE) {
+		unsigned char b;
+		ssize_t got;
+
+		if (start >= (uint64_t)f.size) {
+			st = app_error("%s: no byte at offset %s: it is the "
+			    "end of the file (size %jd)", path, offstr ?
+			    offstr : "0", (intmax_t)f.size);
+			goto out;
+		}
+		/* One byte: pread gives the mapping's answer without a fault. */
+		if (f.kind == MM_KIND_MEMORY)
+			b = f.mem[start];
+		else if ((got = pread(f.fd, &b, 1, (off_t)start)) != 1) {
+			st = app_file_error(path, got < 0 ? -errno : -EIO);
+			goto out;
+		}
+		app_printf("%u\n", b);
+		goto out;
+	}
+
+	memset(&sink, 0, sizeof(sink));
+	sink.fmt = fmt;
+	sink.addr = start;
+	memset(&j, 0, sizeof(j));
+	j.f = &f;
+	j.sink = &sink;
+	j.mode = mode;
+	j.start = start;
+	j.count = count;
+	size0 = f.size;
+	rc = mm_guard(copy_range, &j);
+	if (rc == -EIO && f.kind == MM_KIND_REGULAR &&
+	    mm_file_stat(&f) == 0 && f.size < size0) {
+		st = app_error("%s: the file shrank from %jd to %jd bytes "
+		    "while it was read", path, (intmax_t)size0,
+		    (intmax_t)f.size);
+		goto out;
+	}
+	if (rc < 0 && !j.out_err) {
+		st = app_file_error(path, rc);
+		goto out;
+	}
+	if (j.past_end) {
+		st = app_error("%s: offset %s is past the end of the input",
+		    path, offstr);
+		goto out;
+	}
+	if (!j.out_err)
+		sink_end(&sink, start, countstr != NULL && count == 0);
+out:
+	mm_close(&f);
+	return st;
+}
+
+struct opts {
+	int	hex, hexdump, line, byte, size;
+};
+
+int
+read_main(int argc, const char **argv)
+{
+	struct opts o = { 0, 0, 0, 0, 0 };
+	struct poptOption table[] = {
+		{ "hex", 'x', POPT_ARG_NONE, &o.hex, 0,
+		    "print lowercase hex digits and a newline", NULL },
+		{ "hexdump", 'C', POPT_ARG_NONE, &o.hexdump, 0,
+		    "print a canonical hex+ASCII dump (as hexdump -C)", NULL },
+		{ "line", 'l', POPT_ARG_NONE, &o.line, 0,
+		    "read one line from OFFSET, up to and including '\\n'",
+		    NULL },
+		{ "byte", 'b', POPT_ARG_NONE, &o.byte, 0,
+		    "print the byte at OFFSET as a decimal number", NULL },
+		{ "size", '\0', POPT_ARG_NONE, &o.size, 0,
+		    "print the size of the file in bytes", NULL },
+		APP_COMMON_OPTIONS
+		POPT_TABLEEND
+	};
+	poptContext pc;
+	const char **ops;
+	enum mode mode = MODE_RAW;
+	enum format fmt = FMT_RAW;
+	int n, st;
+
+	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
+		return EXIT_FAIL;
+	if ((st = app_parse(pc, NULL, NULL)) != 0)
+		goto done;
+	ops = app_operands(pc, &n);
+	if (o.hex + o.hexdump > 1) {
+		st = app_usage("--hex and --hexdump cannot be combined");
+		goto done;
+	}
+	if (o.line + o.byte + o.size > 1) {
+		st = app_usage("--line, --byte and --size cannot be combined");
+		goto done;
+	}
+	if ((o.byte || o.size) && o.hex + o.hexdump > 0) {
+		st = app_usage("--byte and --size print numbers; they take "
+		    "no --hex or --hexdump");
+		goto done;
+	}
+	if (n < 1) {
+		st = app_usage("missing FILE operand");
+		goto done;
+	}
+	if (n > 3 || (o.size && n > 1) || ((o.byte || o.line) && n > 2)) {
+		st = app_usage("extra operand '%s'",
+		    ops[o.size ? 1 : (o.byte || o.line) ? 2 : 3]);
+		goto done;
+	}
+	mode = o.line ? MODE_LINE : o.byte ? MODE_BYTE : o.size ? MODE_SIZE :
+	    MODE_RAW;
+	fmt = o.hex ? FMT_HEX : o.hexdump ? FMT_HEXDUMP : FMT_RAW;
+	st = read_file(ops[0], mode, fmt, n > 1 ? ops[1] : NULL,
+	    n > 2 ? ops[2] : NULL);
+done:
+	poptFreeContext(pc);
+	return app_finish(st);
+}

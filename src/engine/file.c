@@ -1,0 +1,221 @@
+/*
+ * file.c - opening files for the engine: what can be mapped, what must be
+ * read, and how big it is.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef HAVE_LINUX_FS_H
+#include <linux/fs.h>
+#endif
+#ifdef HAVE_LINUX_MAGIC_H
+#include <linux/magic.h>
+#endif
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC	0x9fa0
+#endif
+#ifndef SYSFS_MAGIC
+#define SYSFS_MAGIC		0x62656572
+#endif
+#ifndef DEBUGFS_MAGIC
+#define DEBUGFS_MAGIC		0x64626720
+#endif
+
+#include "mm.h"
+
+size_t
+mm_pagesize(void)
+{
+	static size_t ps;
+
+	if (ps == 0) {
+		long v = sysconf(_SC_PAGESIZE);
+		ps = v > 0 ? (size_t)v : 4096;
+	}
+	return ps;
+}
+
+/*
+ * Files of /proc and /sys say they are regular but have no real size:
+ * st_size is 0 (or a page) whatever they hold.  They must be read.
+ */
+static int
+is_pseudo(int fd, const struct stat *st)
+{
+	struct statfs sfs;
+	unsigned char c;
+
+	if (fstatfs(fd, &sfs) == 0 && (sfs.f_type == PROC_SUPER_MAGIC ||
+	    sfs.f_type == SYSFS_MAGIC || sfs.f_type == DEBUGFS_MAGIC))
+		return 1;
+	return st->st_size == 0 && pread(fd, &c, 1, 0) == 1;
+}
+
+static int
+kind_of(const struct stat *st, enum mm_kind *kind)
+{
+	if (S_ISDIR(st->st_mode))
+		return -EISDIR;
+	if (S_ISREG(st->st_mode))
+		*kind = MM_KIND_REGULAR;
+	else if (S_ISBLK(st->st_mode))
+		*kind = MM_KIND_BLOCK;
+	else
+		*kind = MM_KIND_STREAM;
+	return 0;
+}
+
+int
+mm_file_stat(struct mm_file *f)
+{
+	struct stat st;
+
+	if (f->kind == MM_KIND_MEMORY)
+		return 0;
+	if (fstat(f->fd, &st) == -1)
+		return -errno;
+	if (f->kind == MM_KIND_REGULAR) {
+		f->size = st.st_size;
+		return 0;
+	}
+	if (f->kind == MM_KIND_BLOCK) {
+#ifdef BLKGETSIZE64
+		uint64_t sz;
+
+		if (ioctl(f->fd, BLKGETSIZE64, &sz) == -1)
+			return -errno;
+		if (sz > MM_OFF_MAX)
+			return -EFBIG;
+		f->size = (off_t)sz;
+		return 0;
+#else
+		off_t end = lseek(f->fd, 0, SEEK_END);
+
+		if (end == -1)
+			return -errno;
+		f->size = end;
+		return 0;
+#endif
+	}
+	f->size = -1;
+	return 0;
+}
+
+int
+mm_open(struct mm_file *f, const char *path, enum mm_access access, int flags)
+{
+	struct stat st;
+	int oflags, rc;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	f->access = access;
+	f->size = -1;
+
+	if (strcmp(path, "-") == 0) {
+		if (access == MM_ACCESS_WRITE)
+			return -EBADF;
+		if (fstat(STDIN_FILENO, &st) == -1)
+			return -errno;
+		if ((rc = kind_of(&st, &f->kind)) < 0)
+			return rc;
+		if (f->kind == MM_KIND_REGULAR && is_pseudo(STDIN_FILENO, &st))
+			f->kind = MM_KIND_STREAM;
+		if (f->kind != MM_KIND_REGULAR && (flags & MM_OPEN_MAPPED))
+			return -ENODEV;
+		f->fd = STDIN_FILENO;
+		return mm_file_stat(f);
+	}
+
+	/*
+	 * Look before opening: opening a FIFO for reading blocks until a
+	 * writer comes, which a writing applet must never wait for.
+	 */
+	if (stat(path, &st) == 0) {
+		if ((rc = kind_of(&st, &f->kind)) < 0)
+			return rc;
+		if (f->kind == MM_KIND_STREAM && (flags & MM_OPEN_MAPPED))
+			return -ENODEV;
+	} else if (errno != ENOENT || !(flags & MM_OPEN_CREATE) ||
+	    (flags & MM_OPEN_NOCREAT))
+		return -errno;
+
+	oflags = (access == MM_ACCESS_WRITE ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+	if (flags & MM_OPEN_CREATE)
+		oflags |= O_CREAT;
+	f->fd = open(path, oflags, 0666);
+	if (f->fd == -1)
+		return -errno;
+	f->close_fd = 1;
+	/* Between stat and open the path may have changed: trust the fd. */
+	rc = fstat(f->fd, &st) == -1 ? -errno : kind_of(&st, &f->kind);
+	if (rc == 0 && f->kind == MM_KIND_REGULAR && is_pseudo(f->fd, &st))
+		f->kind = MM_KIND_STREAM;
+	if (rc == 0 && f->kind == MM_KIND_STREAM && (flags & MM_OPEN_MAPPED))
+		rc = -ENODEV;
+	if (rc == 0)
+		rc = mm_file_stat(f);
+	if (rc < 0) {
+		mm_close(f);
+		return rc;
+	}
+	return 0;
+}
+
+int
+mm_close(struct mm_file *f)
+{
+	int rc = 0;
+
+	if (f->close_fd && f->fd >= 0 && close(f->fd) == -1)
+		rc = -errno;
+	free(f->mem);
+	f->mem = NULL;
+	f->fd = -1;
+	f->close_fd = 0;
+	return rc;
+}
+
+int
+mm_file_slurp(struct mm_file *f)
+{
+	unsigned char *buf = NULL, *nb;
+	size_t cap = 0, len = 0;
+	ssize_t n;
+
+	if (f->kind != MM_KIND_STREAM)
+		return 0;
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : MM_READ_BUFSIZE;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = read(f->fd, buf + len, cap - len);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			return -errno;
+		}
+		len += (size_t)n;
+	}
+	f->mem = buf;
+	f->size = (off_t)len;
+	f->kind = MM_KIND_MEMORY;
+	return 0;
+}

@@ -1,0 +1,195 @@
+/*
+ * mm.h - the shared mmap engine of mmutils.
+ *
+ * The engine never prints and never exits: every function returns 0 (or a
+ * count) on success and -errno on failure.  Applets word the messages and
+ * choose the exit codes.
+ */
+#ifndef MM_H
+#define MM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Largest file offset: SPEC rejects anything above it. */
+#define MM_OFF_MAX	((uint64_t)INT64_MAX)
+
+/* ---------------------------------------------------------------- files */
+
+enum mm_access {
+	MM_ACCESS_READ,		/* PROT_READ, MAP_SHARED, O_RDONLY */
+	MM_ACCESS_WRITE,	/* PROT_READ|PROT_WRITE, MAP_SHARED, O_RDWR */
+	MM_ACCESS_COPY		/* PROT_READ|PROT_WRITE, MAP_PRIVATE, O_RDONLY */
+};
+
+enum mm_kind {
+	MM_KIND_REGULAR,	/* mapped; size from fstat */
+	MM_KIND_BLOCK,		/* mapped; size from BLKGETSIZE64 */
+	MM_KIND_STREAM,		/* pipe, FIFO, char device, /proc: read() only */
+	MM_KIND_MEMORY		/* a stream slurped into memory (mm_file_slurp) */
+};
+
+struct mm_file {
+	int		 fd;
+	enum mm_kind	 kind;
+	enum mm_access	 access;
+	off_t		 size;		/* -1 for a stream not yet slurped */
+	unsigned char	*mem;		/* MM_KIND_MEMORY: the bytes */
+	int		 close_fd;	/* 0 for standard input */
+};
+
+#define MM_OPEN_CREATE	0x1	/* create a missing file (mode 0666 & ~umask) */
+#define MM_OPEN_MAPPED	0x2	/* refuse what cannot be mapped: -ENODEV */
+#define MM_OPEN_NOCREAT	0x4	/* with CREATE: report a missing file as -ENOENT */
+
+/*
+ * Open PATH ("-" is standard input) for ACCESS.  Directories give -EISDIR.
+ * With MM_OPEN_MAPPED, pipes, FIFOs and character devices give -ENODEV
+ * without being opened (so a FIFO never blocks a writer).
+ */
+int	mm_open(struct mm_file *, const char *path, enum mm_access, int flags);
+int	mm_close(struct mm_file *);
+/* Re-read the size (fstat or ioctl); the file may have changed. */
+int	mm_file_stat(struct mm_file *);
+/* Read a stream to its end into memory; afterwards it behaves as mapped. */
+int	mm_file_slurp(struct mm_file *);
+
+/* ---------------------------------------------------------------- maps */
+
+struct mm_map {
+	unsigned char	*data;		/* the window: file offset OFF */
+	size_t		 len;
+	off_t		 off;
+	void		*base;		/* what mmap returned (page aligned) */
+	size_t		 baselen;
+};
+
+/*
+ * Map [OFF, OFF+LEN) of F.  OFF need not be page aligned.  LEN 0 gives a
+ * valid empty map without calling mmap (which would say EINVAL).  The
+ * range must lie inside the file: -ERANGE otherwise.  Memory files give a
+ * window into their buffer.
+ */
+int	mm_map(const struct mm_file *, off_t off, size_t len, struct mm_map *);
+int	mm_unmap(struct mm_map *);
+/* msync [OFF, OFF+LEN) of the map (file offsets), widened to pages. */
+int	mm_map_sync(const struct mm_map *, off_t off, size_t len, int flags);
+
+/*
+ * Run FN(ARG) so that a SIGBUS raised while it touches a mapping (the file
+ * was truncated under it, or an I/O error) makes mm_guard return -EIO
+ * instead of killing the process.  Thread-safe and nestable.  FN must not
+ * hold locks or allocations it cannot abandon.
+ */
+int	mm_guard(int (*fn)(void *), void *arg);
+
+/* ---------------------------------------------------------------- reader */
+
+/*
+ * A sequential view of [START, END) of a file in chunks, the same for
+ * mapped files (windows of the mapping, no copy) and streams (read() into
+ * a buffer).  KEEP bytes of each chunk are repeated at the start of the
+ * next one, so a match up to KEEP+1 bytes long that straddles chunks is
+ * seen whole.  Access the chunk inside mm_guard for mapped files.
+ */
+struct mm_reader {
+	struct mm_file	*f;
+	off_t		 pos;		/* file offset of the next new byte */
+	off_t		 end;		/* -1: to the end of a stream */
+	size_t		 keep;
+	size_t		 window;	/* mapped files: bytes per chunk */
+	struct mm_map	 map;
+	unsigned char	*buf;		/* streams */
+	size_t		 cap;
+	size_t		 have;		/* bytes in buf; mapped: chunks given */
+	off_t		 start;		/* streams: first offset wanted */
+	off_t		 consumed;	/* streams: bytes read so far */
+	int		 eof;
+};
+
+#define MM_READ_BUFSIZE	(256 * 1024)
+
+int	mm_reader_init(struct mm_reader *, struct mm_file *, off_t start,
+	    off_t end, size_t keep);
+/* 1 and a chunk, 0 at the end, or -errno.  *OFF is the offset of *DATA. */
+int	mm_reader_next(struct mm_reader *, const unsigned char **data,
+	    size_t *len, off_t *off);
+void	mm_reader_free(struct mm_reader *);
+
+/* ---------------------------------------------------------------- parsing */
+
+/*
+ * Numbers: decimal or 0x hex, optional suffix K M G T P E (1024^n), KiB..EiB
+ * (1024^n), KB..EB (1000^n), any case.  Nothing above MM_OFF_MAX.
+ * mm_parse_size rejects a sign; mm_parse_offset accepts a leading '-'
+ * (from the end: *NEG set, *VAL the magnitude).  -EINVAL for bad syntax,
+ * -ERANGE for overflow.
+ */
+int	mm_parse_size(const char *, uint64_t *val);
+int	mm_parse_offset(const char *, uint64_t *val, int *neg);
+/* Resolve an offset against SIZE; -ERANGE if it falls before the start. */
+int	mm_offset_resolve(uint64_t val, int neg, uint64_t size, uint64_t *out);
+
+/* A byte string, with an optional wildcard mask (mask[i] == 0: any byte). */
+struct mm_bytes {
+	unsigned char	*data;
+	unsigned char	*mask;		/* NULL when every byte is fixed */
+	size_t		 len;
+};
+
+/*
+ * Hex: pairs of hex digits, whitespace and ':' allowed between pairs, a
+ * leading 0x; "??" is a wildcard when WILD is set (-EINVAL otherwise).
+ * On -EINVAL, *ERRPOS (if not NULL) is the index of the offending char.
+ */
+int	mm_parse_hex(const char *, int wild, struct mm_bytes *, size_t *errpos);
+int	mm_bytes_text(const char *, struct mm_bytes *);
+/* The whole content of PATH ("-": standard input). */
+int	mm_bytes_file(const char *path, struct mm_bytes *);
+void	mm_bytes_free(struct mm_bytes *);
+/* Lowercase hex of LEN bytes into OUT (2*LEN chars + NUL). */
+void	mm_hex_format(const unsigned char *, size_t len, char *out);
+
+/* ---------------------------------------------------------------- writers */
+
+/* Exclusive flock on F; waits for other writers. */
+int	mm_lock(const struct mm_file *);
+
+/*
+ * Hold SIGINT, SIGTERM and SIGHUP while an operation that must not stop
+ * half-way runs; mm_signals_release returns the signal that arrived
+ * meanwhile (0 if none) and restores the old dispositions.
+ */
+void	mm_signals_hold(void);
+int	mm_signals_release(void);
+/* A signal held so far (0 if none): long loops may stop between steps. */
+int	mm_signals_pending(void);
+
+/* ---------------------------------------------------------------- progress */
+
+/*
+ * A progress line on a terminal: bytes done, percent, rate, time left.
+ * Inactive (every call a no-op) unless ENABLE and FD is a terminal.
+ */
+struct mm_progress {
+	int		 active;
+	int		 fd;
+	const char	*label;
+	uint64_t	 total;
+	uint64_t	 done;
+	double		 start;
+	double		 last;
+	int		 drawn;
+};
+
+void	mm_progress_start(struct mm_progress *, int enable, int fd,
+	    const char *label, uint64_t total);
+void	mm_progress_update(struct mm_progress *, uint64_t done);
+void	mm_progress_end(struct mm_progress *);
+
+/* ---------------------------------------------------------------- misc */
+
+size_t	mm_pagesize(void);
+
+#endif /* MM_H */

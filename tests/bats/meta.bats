@@ -1,0 +1,112 @@
+#!/usr/bin/env bats
+# meta.bats - every applet has what every applet must have.
+
+load helpers
+
+applets() {
+	mmutils --list
+}
+
+@test "mmutils --list names the applets of the registry, in order" {
+	run -0 --separate-stderr mmutils --list
+	want=$(sed -n 's/^APPLET(\([a-z]*\),.*/\1/p' "$MM_SRCDIR/src/applets.def")
+	assert_output "$want"
+	[ -z "$stderr" ]
+}
+
+@test "the Makefile's applet list agrees with the registry" {
+	[ -n "${MM_APPLETS:-}" ] || skip "run through make check"
+	assert_equal "$(echo $MM_APPLETS)" "$(echo $(mmutils --list))"
+}
+
+@test "mmutils --help, --version and a bare call behave" {
+	run -0 --separate-stderr mmutils --help
+	assert_output --partial "Usage: mmutils APPLET"
+	run -0 --separate-stderr mmutils --version
+	assert_output --regexp '^mmutils \(mmutils\) [0-9]+\.[0-9]+\.[0-9]+$'
+	run -2 --separate-stderr mmutils
+	[[ "$stderr" == *"Try 'mmutils --help'"* ]]
+}
+
+@test "an unknown applet exits 127 and lists the applets" {
+	run -127 --separate-stderr mmutils frobnicate
+	[[ "$stderr" == *"'frobnicate': unknown applet"* ]]
+	for a in $(applets); do
+		[[ "$stderr" == *"$a"* ]]
+	done
+}
+
+@test "every applet answers --help on stdout with empty stderr, exit 0" {
+	for a in $(applets); do
+		run -0 --separate-stderr "mm$a" --help
+		assert_output --partial "Usage: mm$a"
+		[ -z "$stderr" ] || fail "mm$a --help wrote to stderr: $stderr"
+		run -0 --separate-stderr "mm$a" -'?'
+		run -0 --separate-stderr "mm$a" --usage
+	done
+}
+
+@test "every applet answers --version and -V" {
+	for a in $(applets); do
+		run -0 --separate-stderr "mm$a" --version
+		assert_output --regexp "^mm$a \(mmutils\) [0-9]+\.[0-9]+\.[0-9]+\$"
+		run -0 --separate-stderr "mm$a" -V
+	done
+}
+
+@test "mmutils APPLET behaves exactly like the link" {
+	for a in $(applets); do
+		run -0 --separate-stderr mmutils "$a" --help
+		link_out=$("mm$a" --help)
+		assert_equal "$output" "$link_out"
+	done
+}
+
+@test "every applet rejects a bogus option with exit 2 and a Try line" {
+	for a in $(applets); do
+		run -2 --separate-stderr "mm$a" --no-such-option
+		[[ "$stderr" == *"mm$a: --no-such-option"* ]] ||
+		    fail "mm$a: message was: $stderr"
+		[[ "$stderr" == *"Try 'mm$a --help' for more information."* ]]
+	done
+}
+
+@test "every applet has a man page that names each of its long options" {
+	for a in $(applets); do
+		page="$MM_SRCDIR/man/mm$a.1"
+		[ -f "$page" ] || fail "man/mm$a.1 is missing"
+		for opt in $("mm$a" --help | grep -o -- '--[a-z][a-z-]*' |
+		    sort -u); do
+			case "$opt" in --help|--usage|--version) continue ;; esac
+			grep -q -- "${opt//-/\\\\-}" "$page" ||
+			    grep -q -- "$opt" "$page" ||
+			    fail "man/mm$a.1 does not mention $opt"
+		done
+	done
+}
+
+@test "every applet has its own Bats file" {
+	for a in $(applets); do
+		[ -f "$MM_SRCDIR/tests/bats/$a.bats" ] ||
+		    fail "tests/bats/$a.bats is missing"
+	done
+}
+
+@test "the man pages are clean under the linter" {
+	lint="${MM_MANLINT:-}"
+	[ -n "$lint" ] || lint=$(command -v mandoc || command -v groff || true)
+	[ -n "$lint" ] || skip "neither mandoc nor groff is installed"
+	for page in "$MM_SRCDIR"/man/*.1; do
+		case "$lint" in
+		*mandoc) run -0 --separate-stderr "$lint" -Tlint -Wwarning "$page" ;;
+		*) run -0 --separate-stderr "$lint" -man -ww -z "$page" ;;
+		esac
+		[ -z "$output$stderr" ] || fail "$page: $output $stderr"
+	done
+}
+
+@test "the README mentions every applet" {
+	for a in $(applets); do
+		grep -q "mm$a" "$MM_SRCDIR/README" || fail "README lacks mm$a"
+	done
+}

@@ -1,0 +1,199 @@
+/*
+ * test_map.c - opening, mapping, the reader and the SIGBUS guard.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/mm.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/mmtest.XXXXXX";
+
+static const char *
+tmpfile_with(const char *name, const void *data, size_t len)
+{
+	static char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	if (fd < 0 || (len && write(fd, data, len) != (ssize_t)len))
+		abort();
+	close(fd);
+	return path;
+}
+
+/* Read all of [start,end) through a reader with KEEP; check coverage. */
+static int
+reader_covers(struct mm_file *f, off_t start, off_t end, size_t keep,
+    const unsigned char *want, size_t wantlen, int *chunks)
+{
+	struct mm_reader r;
+	const unsigned char *p;
+	size_t len;
+	off_t off, next = start;
+	int rc;
+
+	*chunks = 0;
+	if (mm_reader_init(&r, f, start, end, keep) < 0)
+		return 0;
+	while ((rc = mm_reader_next(&r, &p, &len, &off)) > 0) {
+		(*chunks)++;
+		/* Each chunk repeats at most KEEP bytes and leaves no gap. */
+		if (off > next || next - off > (off_t)keep ||
+		    memcmp(p, want + (off - start), len) != 0) {
+			mm_reader_free(&r);
+			return 0;
+		}
+		next = off + (off_t)len;
+	}
+	mm_reader_free(&r);
+	return rc == 0 && next == start + (off_t)wantlen;
+}
+
+struct touch {
+	const unsigned char	*p;
+	size_t			 len;
+	unsigned long		 sum;
+};
+
+static int
+touch_all(void *arg)
+{
+	struct touch *t = arg;
+	size_t i;
+
+	for (i = 0; i < t->len; i += 4096)
+		t->sum += t->p[i];
+	return 0;
+}
+
+int
+main(void)
+{
+	struct mm_file f;
+	struct mm_map m;
+	struct touch t;
+	unsigned char *big;
+	const char *path;
+	size_t i, n = 3 * 1024 * 1024 + 17;
+	int pfd[2], chunks, rc;
+	pid_t pid;
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+	big = malloc(n);
+	for (i = 0; i < n; i++)
+		big[i] = (unsigned char)(i * 7 + i / 251);
+
+	path = tmpfile_with("empty", "", 0);
+	ok(mm_open(&f, path, MM_ACCESS_READ, 0) == 0 && f.size == 0 &&
+	    f.kind == MM_KIND_REGULAR, "an empty file opens, size 0");
+	ok(mm_map(&f, 0, 0, &m) == 0 && m.data != NULL && m.len == 0,
+	    "an empty file maps without EINVAL");
+	mm_unmap(&m);
+	ok(mm_map(&f, 1, 0, &m) == -ERANGE, "offset 1 of an empty file fails");
+	mm_close(&f);
+
+	path = tmpfile_with("big", big, n);
+	ok(mm_open(&f, path, MM_ACCESS_READ, 0) == 0 && f.size == (off_t)n,
+	    "a file opens with its size");
+	ok(mm_map(&f, 4097, 10000, &m) == 0 &&
+	    memcmp(m.data, big + 4097, 10000) == 0, "an unaligned window maps");
+	mm_unmap(&m);
+	ok(mm_map(&f, (off_t)n - 5, 6, &m) == -ERANGE,
+	    "a window past the end is ERANGE");
+	ok(mm_map(&f, (off_t)n, 0, &m) == 0, "an empty window at the end");
+	mm_unmap(&m);
+	ok(reader_covers(&f, 0, -1, 0, big, n, &chunks) && chunks == 1,
+	    "the reader gives a mapped file whole");
+	ok(reader_covers(&f, 100, 5000, 7, big + 100, 4900, &chunks),
+	    "the reader gives a mapped range");
+	mm_close(&f);
+
+	ok(mm_open(&f, dir, MM_ACCESS_READ, 0) == -EISDIR,
+	    "a directory is EISDIR");
+	ok(mm_open(&f, "/nonexistent/x", MM_ACCESS_READ, 0) == -ENOENT,
+	    "a missing file is ENOENT");
+	ok(mm_open(&f, "/dev/null", MM_ACCESS_WRITE, MM_OPEN_MAPPED) ==
+	    -ENODEV, "a character device is refused for mapping");
+	ok(mm_open(&f, "/dev/null", MM_ACCESS_READ, 0) == 0 &&
+	    f.kind == MM_KIND_STREAM, "a character device is a stream");
+	mm_close(&f);
+
+	/* A pipe: chunks of the read buffer, with the overlap kept. */
+	if (pipe(pfd) < 0)
+		abort();
+	if ((pid = fork()) == 0) {
+		close(pfd[0]);
+		for (i = 0; i < n; i += 1000)
+			if (write(pfd[1], big + i, n - i < 1000 ? n - i :
+			    1000) < 0)
+				_exit(1);
+		_exit(0);
+	}
+	close(pfd[1]);
+	dup2(pfd[0], 0);
+	close(pfd[0]);
+	ok(mm_open(&f, "-", MM_ACCESS_READ, 0) == 0 &&
+	    f.kind == MM_KIND_STREAM, "a pipe on stdin is a stream");
+	ok(reader_covers(&f, 3, -1, 63, big + 3, n - 3, &chunks) &&
+	    chunks > 5, "the reader gives a pipe in chunks with overlap");
+	mm_close(&f);
+	waitpid(pid, NULL, 0);
+
+	/* The guard: a file truncated under its mapping. */
+	path = tmpfile_with("shrink", big, n);
+	ok(mm_open(&f, path, MM_ACCESS_READ, 0) == 0 &&
+	    mm_map(&f, 0, n, &m) == 0, "map a file that will shrink");
+	ok(truncate(path, 4096) == 0, "truncate it under the mapping");
+	t.p = m.data;
+	t.len = n;
+	t.sum = 0;
+	rc = mm_guard(touch_all, &t);
+	ok(rc == -EIO, "touching past the new end is EIO, not SIGBUS (%d)",
+	    rc);
+	t.len = 4096;
+	ok(mm_guard(touch_all, &t) == 0, "the guard works again afterwards");
+	mm_unmap(&m);
+	mm_close(&f);
+
+	/* A sparse file past 4 GiB. */
+	path = tmpfile_with("sparse", "", 0);
+	if (truncate(path, 5LL << 30) == 0) {
+		int fd = open(path, O_WRONLY);
+
+		ok(fd >= 0 && pwrite(fd, "needle", 6, (5LL << 30) - 100) == 6,
+		    "write into a 5 GiB sparse file");
+		close(fd);
+		ok(mm_open(&f, path, MM_ACCESS_READ, 0) == 0 &&
+		    f.size == 5LL << 30 &&
+		    mm_map(&f, (5LL << 30) - 100, 6, &m) == 0 &&
+		    memcmp(m.data, "needle", 6) == 0,
+		    "map a window past 4 GiB");
+		mm_unmap(&m);
+		mm_close(&f);
+		unlink(path);
+	} else
+		ok(1, "# SKIP no sparse files here");
+
+	free(big);
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			ok(0, "clean up");
+	}
+	return tap_done();
+}
