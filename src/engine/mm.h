@@ -15,6 +15,8 @@
 /* Largest file offset: SPEC rejects anything above it. */
 #define MM_OFF_MAX	((uint64_t)INT64_MAX)
 
+struct mm_progress;
+
 /* ---------------------------------------------------------------- files */
 
 enum mm_access {
@@ -166,11 +168,22 @@ int	mm_signals_release(void);
 /* A signal held so far (0 if none): long loops may stop between steps. */
 int	mm_signals_pending(void);
 
+/*
+ * Move COUNT bytes from SRC to DEST inside F (opened for writing or copy),
+ * with memmove semantics, in chunks, updating PROGRESS (may be NULL).
+ * Both ranges must lie inside the file (-ERANGE).  The destination is faulted in for writing first, so a full disk under
+ * a sparse file is -ENOSPC before anything changes.  The caller locks the
+ * file and holds signals.
+ */
+int	mm_move(struct mm_file *, uint64_t dest, uint64_t src, uint64_t count,
+	    struct mm_progress *);
+
 /* ---------------------------------------------------------------- progress */
 
 /*
  * A progress line on a terminal: bytes done, percent, rate, time left.
- * Inactive (every call a no-op) unless ENABLE and FD is a terminal.
+ * Inactive (every call a no-op) unless ENABLE and FD is a terminal; a
+ * NULL progress is inactive too.
  */
 struct mm_progress {
 	int		 active;

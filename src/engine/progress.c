@@ -77,7 +77,7 @@ mm_progress_update(struct mm_progress *p, uint64_t done)
 {
 	double t;
 
-	if (!p->active)
+	if (p == NULL || !p->active)
 		return;
 	p->done = done;
 	t = now();
@@ -88,7 +88,7 @@ mm_progress_update(struct mm_progress *p, uint64_t done)
 void
 mm_progress_end(struct mm_progress *p)
 {
-	if (!p->active)
+	if (p == NULL || !p->active)
 		return;
 	if (p->drawn) {
 		p->done = p->total;

@@ -187,6 +187,47 @@ main(void)
 	} else
 		ok(1, "# SKIP no sparse files here");
 
+	/* mm_move: every triple on a 10-byte file against memmove. */
+	{
+		const char *orig = "0123456789";
+		char want[10], got[11];
+		int d, sr, c, bad = 0, rng = 0;
+
+		for (d = 0; d <= 10; d++)
+			for (sr = 0; sr <= 10; sr++)
+				for (c = 0; c <= 10; c++) {
+					int in = d + c <= 10 && sr + c <= 10;
+
+					path = tmpfile_with("move", orig, 10);
+					if (mm_open(&f, path, MM_ACCESS_WRITE,
+					    MM_OPEN_MAPPED) < 0)
+						abort();
+					rc = mm_move(&f, (uint64_t)d,
+					    (uint64_t)sr, (uint64_t)c, NULL);
+					mm_close(&f);
+					memcpy(want, orig, 10);
+					if (in)
+						memmove(want + d, want + sr,
+						    (size_t)c);
+					{
+						int fd = open(path, O_RDONLY);
+
+						if (fd < 0 || read(fd, got, 11)
+						    != 10)
+							abort();
+						close(fd);
+					}
+					if (in && (rc != 0 ||
+					    memcmp(got, want, 10) != 0))
+						bad++;
+					if (!in && (rc != -ERANGE || memcmp(got,
+					    orig, 10) != 0))
+						rng++;
+				}
+		ok(bad == 0, "mm_move matches memmove for every in-range triple");
+		ok(rng == 0, "mm_move refuses out-of-range triples, file intact");
+	}
+
 	free(big);
 	{
 		char cmd[300];
