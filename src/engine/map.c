@@ -204,6 +204,7 @@ reader_next_mapped(struct mm_reader *r, const unsigned char **data,
 		madvise(r->map.base, r->map.baselen, MADV_SEQUENTIAL);
 	r->pos = from + (off_t)n;
 	r->have = 1;
+	r->eof = r->pos >= r->end;
 	*data = r->map.data;
 	*len = n;
 	*off = from;
@@ -235,34 +236,43 @@ mm_reader_next(struct mm_reader *r, const unsigned char **data, size_t *len,
     off_t *off)
 {
 	size_t kept, want;
-	ssize_t n;
+	ssize_t n = 0;
 
 	if (r->f->kind != MM_KIND_STREAM)
 		return reader_next_mapped(r, data, len, off);
+	if (r->eof)
+		return 0;
 
 	/* Streams cannot seek: read up to the start and drop it. */
-	while (r->consumed < r->start && !r->eof) {
+	while (r->consumed < r->start) {
 		want = (uint64_t)(r->start - r->consumed) < r->cap ?
 		    (size_t)(r->start - r->consumed) : r->cap;
 		if ((n = read_full(r->f->fd, r->buf, want)) < 0)
 			return (int)n;
-		if ((size_t)n < want)
-			r->eof = 1;
 		r->consumed += n;
+		if ((size_t)n < want) {
+			r->eof = 1;
+			return 0;
+		}
 	}
-	if (r->eof || (r->end >= 0 && r->consumed >= r->end))
-		return 0;
 	kept = r->keep < r->have ? r->keep : r->have;
 	memmove(r->buf, r->buf + r->have - kept, kept);
 	want = r->cap - kept;
 	if (r->end >= 0 && (uint64_t)(r->end - r->consumed) < want)
 		want = (size_t)(r->end - r->consumed);
-	if ((n = read_full(r->f->fd, r->buf + kept, want)) < 0)
+	if (want > 0 && (n = read_full(r->f->fd, r->buf + kept, want)) < 0)
 		return (int)n;
-	if ((size_t)n < want)
+	if ((size_t)n < want || (r->end >= 0 && r->consumed + n >= r->end))
 		r->eof = 1;
-	if (n == 0)
+	/*
+	 * At the end, a chunk of only the kept bytes is still given once,
+	 * marked last, so a caller that holds back matches near a chunk's
+	 * end can settle them.
+	 */
+	if (n == 0 && kept == 0) {
+		r->eof = 1;
 		return 0;
+	}
 	*data = r->buf;
 	*len = kept + (size_t)n;
 	*off = r->consumed - (off_t)kept;

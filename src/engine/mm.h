@@ -93,7 +93,9 @@ int	mm_guard(int (*fn)(void *), void *arg);
  * mapped files (windows of the mapping, no copy) and streams (read() into
  * a buffer).  KEEP bytes of each chunk are repeated at the start of the
  * next one, so a match up to KEEP+1 bytes long that straddles chunks is
- * seen whole.  Access the chunk inside mm_guard for mapped files.
+ * seen whole.  After a chunk, EOF says whether it is the last one; with
+ * KEEP, the last chunk may hold only bytes given before.  Access the chunk
+ * inside mm_guard for mapped files.
  */
 struct mm_reader {
 	struct mm_file	*f;

@@ -1,0 +1,389 @@
+/*
+ * find.c - mmfind: find, rfind, find-all and count over files.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "applet.h"
+#include "engine/scan.h"
+
+struct opts {
+	struct mm_bytes	*pats;
+	size_t		 npats;
+	char		*regex;
+	int		 icase, reverse, all, overlap, count, quiet;
+	int		 files_with, with_name, no_name, progress;
+	char		*start, *end, *radix;
+	char		*max;
+	int		 threads;
+	uint64_t	 maxcount;	/* UINT64_MAX: no limit */
+	int		 hex_radix;
+};
+
+/* Per file: what the engine's matches turn into. */
+struct out {
+	const struct opts	*o;
+	const char		*prefix;	/* "FILE:" or "" */
+	const char		*name;
+	uint64_t		 n;		/* matches so far */
+	int			 err;		/* output failed */
+};
+
+enum { OPT_HEX = 1, OPT_PAT, OPT_FILE, OPT_REGEX, OPT_OVERLAP,
+	OPT_RADIX, OPT_PROGRESS };
+
+#define STOP_MAX	1	/* -m reached, or one match was enough */
+#define STOP_OUT	2	/* standard output failed */
+
+static int
+on_match(void *ctx, uint64_t off, size_t len)
+{
+	struct out *u = ctx;
+	const struct opts *o = u->o;
+
+	(void)len;
+	u->n++;
+	if (o->quiet || o->files_with)
+		return STOP_MAX;
+	if (!o->count) {
+		if (app_printf(o->hex_radix ? "%s0x%" PRIx64 "\n" :
+		    "%s%" PRIu64 "\n", u->prefix, off) < 0) {
+			u->err = 1;
+			return STOP_OUT;
+		}
+	}
+	return u->n >= o->maxcount ? STOP_MAX : 0;
+}
+
+/* Python slice rules: negative from the end, then clamped to [0, size]. */
+static uint64_t
+slice_index(uint64_t v, int neg, uint64_t size)
+{
+	if (neg)
+		return v >= size ? 0 : size - v;
+	return v;
+}
+
+/* 0 no match, 1 match, 2 error (message printed), 3 stop everything. */
+static int
+find_file(const struct opts *o, struct mm_matcher *re, const char *path,
+    int show_name)
+{
+	struct mm_progress pg;
+	struct mm_scan sc;
+	struct mm_file f;
+	struct out u;
+	const char *name = strcmp(path, "-") == 0 ? "(standard input)" : path;
+	char prefix[4096];
+	uint64_t sv = 0, ev = 0, start = 0, end = UINT64_MAX;
+	int sneg = 0, eneg = 0, rc;
+	off_t size0;
+
+	if (o->start != NULL)
+		mm_parse_offset(o->start, &sv, &sneg);
+	if (o->end != NULL)
+		mm_parse_offset(o->end, &ev, &eneg);
+	if ((rc = mm_open(&f, path, MM_ACCESS_READ, 0)) < 0)
+		return app_file_error(path, rc);
+	/* Negative start or end need the size of a stream first. */
+	if (f.kind == MM_KIND_STREAM && (sneg || eneg) &&
+	    (rc = mm_file_slurp(&f)) < 0) {
+		mm_close(&f);
+		return app_file_error(path, rc);
+	}
+	if (f.kind != MM_KIND_STREAM) {
+		if (o->start != NULL)
+			start = slice_index(sv, sneg, (uint64_t)f.size);
+		if (o->end != NULL)
+			end = slice_index(ev, eneg, (uint64_t)f.size);
+		if (end > (uint64_t)f.size)
+			end = (uint64_t)f.size;
+	} else {
+		start = sv;
+		end = o->end != NULL ? ev : UINT64_MAX;
+	}
+
+	snprintf(prefix, sizeof(prefix), "%s:", name);
+	memset(&u, 0, sizeof(u));
+	u.o = o;
+	u.prefix = show_name ? prefix : "";
+	u.name = name;
+	memset(&sc, 0, sizeof(sc));
+	sc.pats = o->pats;
+	sc.npats = o->npats;
+	sc.mflags = o->icase ? MM_MATCHER_ICASE : 0;
+	sc.re = re;
+	sc.flags = (o->all || o->count ? MM_SCAN_ALL : 0) |
+	    (o->overlap ? MM_SCAN_OVERLAP : 0) |
+	    (o->reverse ? MM_SCAN_REVERSE : 0);
+	sc.threads = o->threads;
+	sc.emit = on_match;
+	sc.ctx = &u;
+	mm_progress_start(&pg, o->progress, STDERR_FILENO, name,
+	    f.kind == MM_KIND_STREAM || start > end ? 0 : end - start);
+	sc.progress = &pg;
+	size0 = f.size;
+
+	rc = 0;
+	if (o->maxcount > 0 && start <= end)
+		rc = mm_scan_file(&sc, &f, start, end);
+	mm_progress_end(&pg);
+	if (rc < 0) {
+		if (u.err)
+			rc = 0;
+		else if (rc == -E2BIG && re != NULL) {
+			char msg[256];
+
+			mm_regex_error(re->re_err, msg, sizeof(msg));
+			app_error("%s: the regex failed at run time: %s",
+			    name, msg);
+		} else if (rc == -EIO && f.kind == MM_KIND_REGULAR &&
+		    mm_file_stat(&f) == 0 && f.size < size0)
+			app_error("%s: the file shrank from %jd to %jd bytes "
+			    "while it was searched", name, (intmax_t)size0,
+			    (intmax_t)f.size);
+		else
+			app_file_error(name, rc);
+		mm_close(&f);
+		return 2;
+	}
+	mm_close(&f);
+	if (u.err)
+		return 3;
+	if (o->quiet && u.n > 0)
+		return 3;
+	if (o->files_with) {
+		if (u.n > 0 && app_printf("%s\n", name) < 0)
+			return 3;
+	} else if (o->count) {
+		if (app_printf("%s%" PRIu64 "\n", u.prefix, u.n) < 0)
+			return 3;
+	}
+	return u.n > 0;
+}
+
+static int
+add_pattern(struct opts *o, int kind, const char *arg)
+{
+	struct mm_bytes *p;
+	int rc;
+
+	p = realloc(o->pats, (o->npats + 1) * sizeof(*o->pats));
+	if (p == NULL)
+		return app_error("%s", strerror(ENOMEM));
+	o->pats = p;
+	p = &o->pats[o->npats];
+	if (kind == OPT_HEX)
+		rc = app_hex("pattern", arg, 1, p);
+	else if (kind == OPT_FILE)
+		rc = app_bytes_file(arg, p);
+	else
+		rc = mm_bytes_text(arg, p) < 0 ?
+		    app_error("%s", strerror(ENOMEM)) : 0;
+	if (rc == 0)
+		o->npats++;
+	return rc;
+}
+
+static int
+on_opt(poptContext pc, int val, void *ctx)
+{
+	struct opts *o = ctx;
+	char *arg = poptGetOptArg(pc);
+	int rc = 0;
+
+	switch (val) {
+	case OPT_HEX:
+	case OPT_PAT:
+	case OPT_FILE:
+		rc = add_pattern(o, val, arg);
+		break;
+	case OPT_REGEX:
+		if (o->regex != NULL)
+			rc = app_usage("only one --regex may be given");
+		else {
+			o->regex = arg;
+			arg = NULL;
+		}
+		break;
+	}
+	free(arg);
+	return rc;
+}
+
+static int
+check_opts(struct opts *o)
+{
+	uint64_t v;
+	int neg;
+
+	if (o->start != NULL && app_offset("start", o->start, &v, &neg))
+		return EXIT_FAIL;
+	if (o->end != NULL && app_offset("end", o->end, &v, &neg))
+		return EXIT_FAIL;
+	o->maxcount = UINT64_MAX;
+	if (o->max != NULL && app_size("max count", o->max, &o->maxcount))
+		return EXIT_FAIL;
+	if (o->radix != NULL) {
+		if (strcmp(o->radix, "d") == 0)
+			o->hex_radix = 0;
+		else if (strcmp(o->radix, "x") == 0)
+			o->hex_radix = 1;
+		else
+			return app_usage("--radix must be d or x, not '%s'",
+			    o->radix);
+	}
+	if (o->threads < 0 || o->threads > 256)
+		return app_usage("--threads must be between 0 and 256");
+	if (o->threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		o->threads = n > 0 ? (int)(n > 256 ? 256 : n) : 1;
+	}
+	if (o->regex != NULL && o->npats > 0)
+		return app_usage("--regex cannot be combined with --hex, "
+		    "--pattern or --from-file");
+	if (o->overlap && !o->all && !o->count)
+		return app_usage("--overlap needs --all or --count");
+	return 0;
+}
+
+static const char *usage_ops =
+    "[OPTION]... PATTERN [FILE]...\n"
+    "   or: mmfind [OPTION]... -x HEX|-e TEXT|-f FILE|-P RE [FILE]...";
+
+int
+find_main(int argc, const char **argv)
+{
+	struct opts o;
+	struct poptOption table[] = {
+		{ "hex", 'x', POPT_ARG_STRING, NULL, OPT_HEX,
+		    "a pattern in hex; ?? matches any byte", "HEX" },
+		{ "pattern", 'e', POPT_ARG_STRING, NULL, OPT_PAT,
+		    "a pattern (repeatable: a match of any counts)", "TEXT" },
+		{ "from-file", 'f', POPT_ARG_STRING, NULL, OPT_FILE,
+		    "the whole content of FILE is a pattern", "FILE" },
+		{ "regex", 'P', POPT_ARG_STRING, NULL, OPT_REGEX,
+		    "a Perl-compatible regular expression over the bytes",
+		    "RE" },
+		{ "ignore-case", 'i', POPT_ARG_NONE, &o.icase, 0,
+		    "ASCII letters match either case", NULL },
+		{ "start", 's', POPT_ARG_STRING, &o.start, 0,
+		    "search from OFFSET (negative: from the end)", "OFFSET" },
+		{ "end", 'E', POPT_ARG_STRING, &o.end, 0,
+		    "search up to OFFSET; matches lie wholly before it",
+		    "OFFSET" },
+		{ "reverse", 'r', POPT_ARG_NONE, &o.reverse, 0,
+		    "the last match (rfind); with -a, from the end backwards",
+		    NULL },
+		{ "all", 'a', POPT_ARG_NONE, &o.all, 0,
+		    "every match, one per line, non-overlapping", NULL },
+		{ "overlap", '\0', POPT_ARG_NONE, &o.overlap, 0,
+		    "with -a or -c: matches may overlap", NULL },
+		{ "count", 'c', POPT_ARG_NONE, &o.count, 0,
+		    "print the number of matches", NULL },
+		{ "max-count", 'm', POPT_ARG_STRING, &o.max, 0,
+		    "stop after N matches (per file)", "N" },
+		{ "quiet", 'q', POPT_ARG_NONE, &o.quiet, 0,
+		    "print nothing; the exit status tells", NULL },
+		{ "files-with-matches", 'l', POPT_ARG_NONE, &o.files_with, 0,
+		    "print the names of files that match", NULL },
+		{ "with-filename", 'H', POPT_ARG_NONE, &o.with_name, 0,
+		    "prefix each line with FILE:", NULL },
+		{ "no-filename", 'h', POPT_ARG_NONE, &o.no_name, 0,
+		    "never prefix lines with FILE:", NULL },
+		{ "radix", '\0', POPT_ARG_STRING, &o.radix, 0,
+		    "offsets in decimal (d, the default) or 0x hex (x)",
+		    "d|x" },
+		{ "threads", 'j', POPT_ARG_INT, &o.threads, 0,
+		    "search one large file with N threads (0: one per CPU)",
+		    "N" },
+		{ "progress", '\0', POPT_ARG_NONE, &o.progress, 0,
+		    "show progress on standard error (a terminal)", NULL },
+		APP_COMMON_OPTIONS
+		POPT_TABLEEND
+	};
+	struct mm_matcher re;
+	poptContext pc;
+	const char **ops;
+	const char *stdin_only[] = { "-", NULL };
+	int n, i, st, show, any = 0, failed = 0, have_re = 0;
+
+	memset(&o, 0, sizeof(o));
+	memset(&re, 0, sizeof(re));
+	o.threads = 1;
+	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
+		return EXIT_FAIL;
+	if ((st = app_parse(pc, on_opt, &o)) != 0 ||
+	    (st = check_opts(&o)) != 0)
+		goto done;
+	ops = app_operands(pc, &n);
+	if (o.npats == 0 && o.regex == NULL) {
+		if (n < 1) {
+			st = app_usage("missing PATTERN");
+			goto done;
+		}
+		if ((st = add_pattern(&o, OPT_PAT, ops[0])) != 0)
+			goto done;
+		ops++;
+		n--;
+	}
+	if (o.regex != NULL) {
+		int ec;
+		size_t eo;
+		char msg[256];
+
+		if (mm_matcher_regex(&re, o.regex,
+		    o.icase ? MM_MATCHER_ICASE : 0, &ec, &eo) < 0) {
+			mm_regex_error(ec, msg, sizeof(msg));
+			st = app_error("invalid regex '%s' at offset %zu: %s",
+			    o.regex, eo, msg);
+			goto done;
+		}
+		have_re = 1;
+	}
+	if (n == 0) {
+		ops = stdin_only;
+		n = 1;
+	}
+	show = o.with_name || (n > 1 && !o.no_name);
+	if (o.no_name)
+		show = 0;
+	for (i = 0; i < n; i++) {
+		int r = find_file(&o, have_re ? &re : NULL, ops[i], show);
+
+		if (r == 3) {
+			any = o.quiet ? 1 : any;
+			if (!o.quiet)
+				failed = 1;
+			break;
+		}
+		if (r == 2)
+			failed = 1;
+		else if (r == 1)
+			any = 1;
+	}
+	if (o.quiet && any)
+		st = EXIT_OK;
+	else
+		st = failed ? EXIT_FAIL : any ? EXIT_OK : EXIT_NO;
+done:
+	if (have_re)
+		mm_matcher_free(&re);
+	for (i = 0; i < (int)o.npats; i++)
+		mm_bytes_free(&o.pats[i]);
+	free(o.pats);
+	free(o.regex);
+	free(o.start);
+	free(o.end);
+	free(o.radix);
+	free(o.max);
+	poptFreeContext(pc);
+	return app_finish(st);
+}

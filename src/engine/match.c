@@ -1,0 +1,189 @@
+/*
+ * match.c - one interface over the three kinds of pattern mmfind takes:
+ * a literal (search kernels), several literals (one-pass set) and a
+ * PCRE2 regex over raw bytes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "scan.h"
+
+int
+mm_matcher_literals(struct mm_matcher *m, const struct mm_bytes *pats,
+    size_t n, int flags, const unsigned char *sample, size_t samplelen)
+{
+	struct mm_needle **nv;
+	size_t i;
+	int rc, nflags = flags & MM_MATCHER_ICASE ? MM_NEEDLE_ICASE : 0;
+
+	memset(m, 0, sizeof(*m));
+	if (n == 0)
+		return -EINVAL;
+	if ((nv = calloc(n, sizeof(*nv))) == NULL)
+		return -ENOMEM;
+	m->minlen = SIZE_MAX;
+	for (i = 0; i < n; i++) {
+		rc = mm_needle_new(&nv[i], pats[i].data, pats[i].mask,
+		    pats[i].len, nflags, sample, samplelen);
+		if (rc < 0)
+			goto fail;
+		if (pats[i].len < m->minlen)
+			m->minlen = pats[i].len;
+		if (pats[i].len > m->maxlen)
+			m->maxlen = pats[i].len;
+	}
+	m->needles = nv;
+	m->nneedles = n;
+	if (n == 1) {
+		m->needle = nv[0];
+		return 0;
+	}
+	if ((rc = mm_needleset_new(&m->set, nv, n, sample, samplelen)) < 0)
+		goto fail;
+	return 0;
+fail:
+	m->needles = nv;
+	m->nneedles = n;
+	mm_matcher_free(m);
+	return rc;
+}
+
+int
+mm_matcher_regex(struct mm_matcher *m, const char *re, int flags,
+    int *errcode, size_t *erroff)
+{
+	pcre2_code *code;
+	uint32_t opts = PCRE2_NEVER_UTF | PCRE2_NEVER_UCP;
+	PCRE2_SIZE eo = 0;
+	int ec = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (flags & MM_MATCHER_ICASE)
+		opts |= PCRE2_CASELESS;
+	code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, opts,
+	    &ec, &eo, NULL);
+	if (code == NULL) {
+		*errcode = ec;
+		*erroff = eo;
+		return -EINVAL;
+	}
+	/* Without JIT (some builds, some CPUs) the interpreter still works. */
+	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	m->md = pcre2_match_data_create_from_pattern(code, NULL);
+	if (m->md == NULL) {
+		pcre2_code_free(code);
+		return -ENOMEM;
+	}
+	m->re = code;
+	m->maxlen = SIZE_MAX;
+	return 0;
+}
+
+void
+mm_regex_error(int code, char *buf, size_t len)
+{
+	if (pcre2_get_error_message(code, (PCRE2_UCHAR *)buf, len) < 0)
+		snprintf(buf, len, "PCRE2 error %d", code);
+}
+
+void
+mm_matcher_free(struct mm_matcher *m)
+{
+	size_t i;
+
+	if (m->set != NULL)
+		mm_needleset_free(m->set);
+	for (i = 0; i < m->nneedles; i++)
+		if (m->needles[i] != NULL)
+			mm_needle_free(m->needles[i]);
+	free(m->needles);
+	if (m->md != NULL)
+		pcre2_match_data_free(m->md);
+	if (m->re != NULL)
+		pcre2_code_free(m->re);
+	memset(m, 0, sizeof(*m));
+}
+
+/* One regex match starting at or after FROM; 1, 0 or -E2BIG. */
+static int
+re_match(struct mm_matcher *m, const unsigned char *hay, size_t len,
+    size_t from, size_t *off, size_t *mlen)
+{
+	PCRE2_SIZE *ov;
+	int rc;
+
+	rc = pcre2_match(m->re, hay, len, from, 0, m->md, NULL);
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (rc < 0) {
+		m->re_err = rc;
+		return -E2BIG;
+	}
+	ov = pcre2_get_ovector_pointer(m->md);
+	*off = ov[0];
+	*mlen = ov[1] - ov[0];
+	return 1;
+}
+
+int
+mm_match_from(struct mm_matcher *m, const unsigned char *hay, size_t len,
+    size_t from, size_t *off, size_t *mlen)
+{
+	int rc;
+
+	if (from > len)
+		return 0;
+	if (m->re != NULL)
+		return re_match(m, hay, len, from, off, mlen);
+	rc = mm_match(m, hay + from, len - from, 0, off, mlen);
+	if (rc > 0)
+		*off += from;
+	return rc;
+}
+
+int
+mm_match(struct mm_matcher *m, const unsigned char *hay, size_t len,
+    int reverse, size_t *off, size_t *mlen)
+{
+	ptrdiff_t q;
+	size_t which = 0, o, l, from;
+	int rc, found = 0;
+
+	if (m->re != NULL) {
+		if (!reverse)
+			return re_match(m, hay, len, 0, off, mlen);
+		/* The last of the forward, non-overlapping matches. */
+		for (from = 0; from <= len; ) {
+			if ((rc = re_match(m, hay, len, from, &o, &l)) <= 0)
+				return rc < 0 ? rc : found;
+			*off = o;
+			*mlen = l;
+			found = 1;
+			from = o + (l ? l : 1);
+		}
+		return found;
+	}
+	if (m->set != NULL) {
+		q = reverse ? mm_rfindset(m->set, hay, len, &which) :
+		    mm_findset(m->set, hay, len, &which);
+		if (q < 0)
+			return 0;
+		*off = (size_t)q;
+		*mlen = mm_needle_len(m->needles[which]);
+		return 1;
+	}
+	q = reverse ? mm_rfind(m->needle, hay, len) :
+	    mm_find(m->needle, hay, len);
+	if (q < 0)
+		return 0;
+	*off = (size_t)q;
+	*mlen = mm_needle_len(m->needle);
+	return 1;
+}

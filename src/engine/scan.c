@@ -1,0 +1,661 @@
+/*
+ * scan.c - running a matcher over a file the way Python's find and rfind
+ * would, repeated for "all", and split between threads for big files.
+ *
+ * Mapped files are scanned in blocks: a literal's search window is the
+ * block plus the longest pattern less one byte, so each block reports
+ * exactly the matches that start in it.  Threads compute blocks ahead and
+ * the calling thread hands their matches out in file order; where a
+ * non-overlapping match runs over a block boundary, the next block's
+ * chain of matches is re-synchronised from its end (they almost always
+ * meet again at once).
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scan.h"
+
+/* Blocks for progress, readahead advice and thread work. */
+#define BLOCK		((uint64_t)16 << 20)
+/* A thread gives up collecting a block past this many matches. */
+#define BLOCK_MAXHITS	65536
+
+/* What is being scanned: a window of memory at a file offset. */
+struct win {
+	const struct mm_scan	*sc;
+	const unsigned char	*hay;
+	uint64_t		 base;	/* file offset of hay[0] */
+	uint64_t		 len;
+	uint64_t		 next;	/* relative: no match may start before */
+	int			 stop;	/* the emit's non-zero return */
+};
+
+#define STOPPED	1		/* scan_* return: emit said stop, or first found */
+
+static uint64_t
+min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* How far past LIMIT a literal match starting before LIMIT may reach. */
+static uint64_t
+search_end(const struct win *w, uint64_t limit)
+{
+	const struct mm_matcher *m = w->sc->m;
+
+	if (m->re != NULL || m->maxlen > w->len)
+		return w->len;
+	return min64(w->len, limit + (m->maxlen ? m->maxlen - 1 : 0));
+}
+
+static uint64_t
+step(const struct win *w, size_t mlen)
+{
+	if (w->sc->flags & MM_SCAN_OVERLAP)
+		return 1;
+	return mlen ? mlen : 1;
+}
+
+static int
+emit(struct win *w, uint64_t off, size_t mlen)
+{
+	int rc = w->sc->emit(w->sc->ctx, w->base + off, mlen);
+
+	if (rc != 0) {
+		w->stop = rc;
+		return STOPPED;
+	}
+	return (w->sc->flags & MM_SCAN_ALL) ? 0 : STOPPED;
+}
+
+/*
+ * Report the matches that start in [FROM, LIMIT) (relative; LIMIT may be
+ * len + 1 so that an empty match at the very end counts), at or after
+ * w->next.  0 when done, STOPPED, or -errno.
+ */
+static int
+forward_range(struct win *w, uint64_t from, uint64_t limit)
+{
+	uint64_t pos = from > w->next ? from : w->next;
+	uint64_t hl = search_end(w, limit);
+	size_t o, l;
+	int rc;
+
+	while (pos < limit) {
+		rc = mm_match_from(w->sc->m, w->hay, hl, pos, &o, &l);
+		if (rc <= 0) {
+			if (rc < 0)
+				return rc;
+			break;
+		}
+		if (o >= limit)
+			break;
+		if ((rc = emit(w, o, l)) != 0)
+			return rc;
+		pos = o + step(w, l);
+	}
+	w->next = pos;
+	return 0;
+}
+
+/* Readahead only works forwards: ask for the block below in advance. */
+static void
+advise_ahead(const struct win *w, uint64_t off, uint64_t len)
+{
+	size_t ps = mm_pagesize();
+	uintptr_t a = (uintptr_t)(w->hay + off), e;
+
+	if (len == 0 || off >= w->len)
+		return;
+	e = (uintptr_t)(w->hay + min64(w->len, off + len));
+	a -= a % ps;
+	madvise((void *)a, e - a, MADV_WILLNEED);
+}
+
+static int
+forward_seq(void *arg)
+{
+	struct win *w = arg;
+	uint64_t b, lim;
+	int rc;
+
+	/* A regex is not split: each block would rescan to the next match. */
+	if (w->sc->m->re != NULL)
+		return forward_range(w, 0, w->len + 1);
+	for (b = 0; b <= w->len; b += BLOCK) {
+		lim = b + BLOCK > w->len ? w->len + 1 : b + BLOCK;
+		if ((rc = forward_range(w, b, lim)) != 0)
+			return rc;
+		mm_progress_update(w->sc->progress, min64(lim, w->len));
+	}
+	return 0;
+}
+
+/*
+ * Backwards, Python's successive rfind: each match's start ends the
+ * window of the next search (an empty match steps one byte down).  Block
+ * by block from the end: a block's window reaches the longest pattern
+ * less one byte past it, and no match can start above the block there,
+ * since the block above found none below END.
+ */
+static int
+reverse_literal(void *arg)
+{
+	struct win *w = arg;
+	uint64_t bs, we, end = w->len;
+	size_t o, l;
+	int rc;
+
+	for (bs = w->len - w->len % BLOCK; ; bs -= BLOCK) {
+		advise_ahead(w, bs >= BLOCK ? bs - BLOCK : 0, bs ? BLOCK : 0);
+		while ((we = min64(end, search_end(w, bs + BLOCK))) >= bs) {
+			rc = mm_match(w->sc->m, w->hay + bs, we - bs, 1, &o,
+			    &l);
+			if (rc <= 0) {
+				if (rc < 0)
+					return rc;
+				break;
+			}
+			o += bs;
+			if ((rc = emit(w, o, l)) != 0)
+				return rc;
+			if (l == 0 && o == 0)
+				return 0;
+			end = l == 0 ? o - 1 : o;
+		}
+		mm_progress_update(w->sc->progress, w->len - bs);
+		if (bs == 0)
+			break;
+	}
+	return 0;
+}
+
+/* Growing list of matches, for orders the matcher cannot give directly. */
+struct hits {
+	uint64_t	*off;
+	size_t		*len;
+	size_t		 n, cap;
+	int		 full;
+};
+
+static int
+hits_add(struct hits *h, uint64_t off, size_t len, size_t max)
+{
+	void *p;
+
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 256;
+
+		if (max && cap > max)
+			cap = max;
+		if (h->n >= cap) {
+			h->full = 1;
+			return -ENOSPC;
+		}
+		if ((p = realloc(h->off, cap * sizeof(*h->off))) == NULL)
+			return -ENOMEM;
+		h->off = p;
+		if ((p = realloc(h->len, cap * sizeof(*h->len))) == NULL)
+			return -ENOMEM;
+		h->len = p;
+		h->cap = cap;
+	}
+	h->off[h->n] = off;
+	h->len[h->n++] = len;
+	return 0;
+}
+
+static void
+hits_free(struct hits *h)
+{
+	free(h->off);
+	free(h->len);
+	memset(h, 0, sizeof(*h));
+}
+
+/*
+ * Backwards where successive rfind is not what the user gets from the
+ * matcher directly: overlapping matches (the same set as forward, handed
+ * out in reverse) and regexes (their forward matches, reversed).  Block by
+ * block from the end for literals, so memory stays bounded.
+ */
+static int
+reverse_collect(struct win *w)
+{
+	struct mm_scan sub = *w->sc;
+	struct hits h;
+	struct win fw;
+	uint64_t bs, lim, blk = w->sc->m->re ? w->len + 1 : BLOCK / 16;
+	size_t i, o, l;
+	int rc = 0;
+
+	memset(&h, 0, sizeof(h));
+	sub.flags = MM_SCAN_ALL | (w->sc->flags & MM_SCAN_OVERLAP);
+	fw = *w;
+	fw.sc = &sub;
+	bs = w->len - w->len % blk;
+	for (;;) {
+		lim = bs + blk > w->len ? w->len + 1 : bs + blk;
+		h.n = 0;
+		/* Forward within the block, collecting. */
+		for (uint64_t pos = bs; pos < lim; ) {
+			rc = mm_match_from(w->sc->m, w->hay,
+			    search_end(&fw, lim), pos, &o, &l);
+			if (rc <= 0 || o >= lim)
+				break;
+			if ((rc = hits_add(&h, o, l, 0)) < 0)
+				goto out;
+			pos = o + step(w, l);
+		}
+		if (rc < 0)
+			goto out;
+		for (i = h.n; i-- > 0; )
+			if ((rc = emit(w, h.off[i], h.len[i])) != 0)
+				goto out;
+		mm_progress_update(w->sc->progress, w->len - bs);
+		if (bs == 0)
+			break;
+		bs -= blk;
+	}
+	rc = 0;
+out:
+	hits_free(&h);
+	return rc;
+}
+
+static int
+reverse_seq(void *arg)
+{
+	struct win *w = arg;
+
+	if (w->sc->m->re != NULL || ((w->sc->flags & MM_SCAN_OVERLAP) &&
+	    (w->sc->flags & MM_SCAN_ALL)))
+		return reverse_collect(w);
+	return reverse_literal(w);
+}
+
+/* ------------------------------------------------------------ threads */
+
+struct slot {
+	uint64_t	 block;		/* which block it holds */
+	int		 state;		/* 0 free, 1 busy, 2 done */
+	int		 dense;		/* too many hits: redo in order */
+	int		 err;
+	struct hits	 h;
+};
+
+struct pool {
+	struct win	*w;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	uint64_t	 nblocks;
+	uint64_t	 next_claim;	/* next block a worker takes */
+	uint64_t	 consumed;	/* blocks handed out in order so far */
+	size_t		 nslots;
+	struct slot	*slots;
+	int		 abort;
+};
+
+static uint64_t
+block_limit(const struct win *w, uint64_t b)
+{
+	uint64_t lim = (b + 1) * BLOCK;
+
+	return lim > w->len ? w->len + 1 : lim;
+}
+
+struct work {
+	struct pool	*p;
+	struct slot	*s;
+	uint64_t	 b;
+};
+
+/* One block's chain of matches, from the block's start. */
+static int
+block_hits(void *arg)
+{
+	struct work *k = arg;
+	struct win *w = k->p->w;
+	uint64_t pos = k->b * BLOCK, lim = block_limit(w, k->b);
+	uint64_t hl;
+	size_t o, l;
+	int rc;
+
+	hl = search_end(w, lim);
+	while (pos < lim) {
+		if ((rc = mm_match_from(w->sc->m, w->hay, hl, pos, &o, &l)) <= 0)
+			return rc;
+		if (o >= lim)
+			break;
+		if ((rc = hits_add(&k->s->h, o, l, BLOCK_MAXHITS)) < 0) {
+			if (k->s->h.full) {
+				k->s->dense = 1;
+				return 0;
+			}
+			return rc;
+		}
+		if (!(w->sc->flags & MM_SCAN_ALL))
+			break;
+		pos = o + step(w, l);
+	}
+	return 0;
+}
+
+static void *
+worker(void *arg)
+{
+	struct pool *p = arg;
+	struct work k;
+	struct slot *s;
+	uint64_t b;
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->abort && p->next_claim < p->nblocks &&
+		    p->next_claim >= p->consumed + p->nslots)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->abort || p->next_claim >= p->nblocks)
+			break;
+		b = p->next_claim++;
+		s = &p->slots[b % p->nslots];
+		s->block = b;
+		s->state = 1;
+		s->dense = 0;
+		s->err = 0;
+		s->h.n = 0;
+		s->h.full = 0;
+		pthread_mutex_unlock(&p->mu);
+
+		k.p = p;
+		k.s = s;
+		k.b = b;
+		rc = mm_guard(block_hits, &k);
+
+		pthread_mutex_lock(&p->mu);
+		s->err = rc < 0 ? rc : 0;
+		s->state = 2;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Hand out block B's matches in order, re-synchronising if needed. */
+static int
+consume(struct win *w, struct slot *s, uint64_t b)
+{
+	uint64_t bs = b * BLOCK, lim = block_limit(w, b);
+	uint64_t hl = search_end(w, lim);
+	size_t i = 0, o, l;
+	int rc;
+
+	if (s->dense)
+		return forward_range(w, bs, lim);
+	/* Matches the previous block's last match ran over are not matches. */
+	while (w->next > bs && i < s->h.n && s->h.off[i] < w->next)
+		i++;
+	if (w->next > bs && !(w->sc->flags & MM_SCAN_OVERLAP)) {
+		for (;;) {
+			rc = mm_match_from(w->sc->m, w->hay, hl, w->next, &o,
+			    &l);
+			if (rc < 0)
+				return rc;
+			if (rc == 0 || o >= lim) {
+				w->next = w->next > lim ? w->next : lim;
+				return 0;
+			}
+			while (i < s->h.n && s->h.off[i] < o)
+				i++;
+			if (i < s->h.n && s->h.off[i] == o)
+				break;		/* the chains meet again */
+			if ((rc = emit(w, o, l)) != 0)
+				return rc;
+			w->next = o + step(w, l);
+		}
+	}
+	for (; i < s->h.n; i++) {
+		if (s->h.off[i] < w->next)
+			continue;
+		if ((rc = emit(w, s->h.off[i], s->h.len[i])) != 0)
+			return rc;
+		w->next = s->h.off[i] + step(w, s->h.len[i]);
+	}
+	if (w->next < lim)
+		w->next = lim;
+	return 0;
+}
+
+static int
+consume_all(void *arg)
+{
+	struct pool *p = arg;
+	struct slot *s;
+	uint64_t b;
+	int rc = 0;
+
+	for (b = 0; b < p->nblocks; b++) {
+		s = &p->slots[b % p->nslots];
+		pthread_mutex_lock(&p->mu);
+		while (!(s->state == 2 && s->block == b))
+			pthread_cond_wait(&p->cv, &p->mu);
+		pthread_mutex_unlock(&p->mu);
+		rc = s->err ? s->err : consume(p->w, s, b);
+		mm_progress_update(p->w->sc->progress,
+		    min64(block_limit(p->w, b), p->w->len));
+		pthread_mutex_lock(&p->mu);
+		s->state = 0;
+		p->consumed = b + 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		if (rc != 0)
+			break;
+	}
+	return rc;
+}
+
+static int
+forward_threads(struct win *w, int nthreads)
+{
+	struct pool p;
+	pthread_t *tids;
+	int i, started = 0, rc;
+
+	memset(&p, 0, sizeof(p));
+	p.w = w;
+	p.nblocks = w->len / BLOCK + 1;
+	p.nslots = (size_t)nthreads * 2;
+	p.slots = calloc(p.nslots, sizeof(*p.slots));
+	tids = calloc((size_t)nthreads, sizeof(*tids));
+	if (p.slots == NULL || tids == NULL) {
+		free(p.slots);
+		free(tids);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	for (i = 0; i < nthreads; i++)
+		if (pthread_create(&tids[i], NULL, worker, &p) == 0)
+			started++;
+	if (started == 0)
+		rc = mm_guard(forward_seq, w);
+	else
+		rc = mm_guard(consume_all, &p);
+	pthread_mutex_lock(&p.mu);
+	p.abort = 1;
+	pthread_cond_broadcast(&p.cv);
+	pthread_mutex_unlock(&p.mu);
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	for (i = 0; i < (int)p.nslots; i++)
+		hits_free(&p.slots[i].h);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.cv);
+	free(p.slots);
+	free(tids);
+	return rc;
+}
+
+/* ------------------------------------------------------------ streams */
+
+/*
+ * A stream, front to back: chunks overlap by the longest pattern less
+ * one, and a chunk settles only the matches starting before the next
+ * chunk's first byte, so every match is seen whole, once, and a set's
+ * longest match at an offset is never cut short.
+ */
+static int
+forward_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
+    uint64_t end)
+{
+	struct mm_reader r;
+	struct win w;
+	const unsigned char *p;
+	size_t len, keep = sc->m->maxlen ? sc->m->maxlen - 1 : 0;
+	off_t off;
+	uint64_t next = start, lim;
+	int rc;
+
+	if ((rc = mm_reader_init(&r, f, (off_t)start, end > MM_OFF_MAX ? -1 :
+	    (off_t)end, keep)) < 0)
+		return rc;
+	memset(&w, 0, sizeof(w));
+	w.sc = sc;
+	while ((rc = mm_reader_next(&r, &p, &len, &off)) > 0) {
+		w.hay = p;
+		w.base = (uint64_t)off;
+		w.len = len;
+		w.next = next > w.base ? next - w.base : 0;
+		lim = r.eof ? len + 1 : len - keep;
+		rc = forward_range(&w, 0, lim);
+		next = w.base + w.next;
+		mm_progress_update(sc->progress, (uint64_t)off + len - start);
+		if (rc != 0)
+			break;
+		if (r.eof)
+			break;
+	}
+	mm_reader_free(&r);
+	if (rc == STOPPED)
+		return w.stop;
+	return rc < 0 ? rc : 0;
+}
+
+/* ------------------------------------------------------------ entry */
+
+#define SAMPLE	(64 * 1024)
+
+struct prep {
+	const struct mm_scan	*sc;
+	struct mm_matcher	*m;
+	const unsigned char	*hay;
+	size_t			 len;
+};
+
+/* Compile the literals against a sample of the file's own bytes. */
+static int
+prepare(void *arg)
+{
+	struct prep *p = arg;
+	unsigned char *sample = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (p->len > 0 && (sample = malloc(SAMPLE)) != NULL)
+		n = mm_sample(p->hay, p->len, sample, SAMPLE);
+	rc = mm_matcher_literals(p->m, p->sc->pats, p->sc->npats,
+	    p->sc->mflags, sample, n);
+	free(sample);
+	return rc;
+}
+
+static int
+scan_mapped(struct mm_scan *sc, struct mm_file *f, uint64_t start,
+    uint64_t end)
+{
+	struct mm_matcher lit;
+	struct mm_map map;
+	struct prep pr;
+	struct win w;
+	int rc, rc2;
+
+	if ((rc = mm_map(f, (off_t)start, (size_t)(end - start), &map)) < 0)
+		return rc;
+	memset(&lit, 0, sizeof(lit));
+	if (sc->m == NULL) {
+		pr.sc = sc;
+		pr.m = &lit;
+		pr.hay = map.data;
+		pr.len = map.len;
+		if ((rc = mm_guard(prepare, &pr)) < 0) {
+			mm_unmap(&map);
+			return rc;
+		}
+		sc->m = &lit;
+	}
+	if (map.base != NULL && map.len > BLOCK &&
+	    !(sc->flags & MM_SCAN_REVERSE))
+		madvise(map.base, map.baselen, MADV_SEQUENTIAL);
+	memset(&w, 0, sizeof(w));
+	w.sc = sc;
+	w.hay = map.data;
+	w.base = start;
+	w.len = end - start;
+	if (sc->flags & MM_SCAN_REVERSE)
+		rc = mm_guard(reverse_seq, &w);
+	else if (sc->threads > 1 && sc->m->re == NULL && w.len > BLOCK)
+		rc = forward_threads(&w, sc->threads);
+	else
+		rc = mm_guard(forward_seq, &w);
+	rc2 = mm_unmap(&map);
+	mm_matcher_free(&lit);
+	if (rc == STOPPED)
+		return w.stop;
+	return rc < 0 ? rc : rc2;
+}
+
+int
+mm_scan_file(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
+    uint64_t end)
+{
+	struct mm_scan sc = *scan;
+	struct mm_matcher lit;
+	size_t i;
+	int rc, needsize = 0;
+
+	sc.m = sc.re;
+	for (i = 0; i < sc.npats; i++)
+		if (sc.pats[i].len == 0)
+			needsize = 1;
+	if (f->kind == MM_KIND_STREAM) {
+		/*
+		 * Backwards needs the end first, a regex needs it whole, and
+		 * the empty pattern needs the size.
+		 */
+		if ((sc.flags & MM_SCAN_REVERSE) || sc.re != NULL || needsize) {
+			if ((rc = mm_file_slurp(f)) < 0)
+				return rc;
+		} else {
+			/* Nothing to sample before reading: default ranks. */
+			if ((rc = mm_matcher_literals(&lit, sc.pats, sc.npats,
+			    sc.mflags, NULL, 0)) < 0)
+				return rc;
+			sc.m = &lit;
+			rc = forward_stream(&sc, f, start, end);
+			mm_matcher_free(&lit);
+			return rc;
+		}
+	}
+	if (end > (uint64_t)f->size)
+		end = (uint64_t)f->size;
+	if (start > end)
+		return 0;
+	return scan_mapped(&sc, f, start, end);
+}

@@ -1,0 +1,97 @@
+/*
+ * scan.h - find, rfind and find-all over a whole file: one matcher (a
+ * literal, a set of literals or a regex) run over a mapped window, a
+ * stream, or a mapped window split between threads, with the matches
+ * handed back in file order (or from the end backwards).
+ */
+#ifndef MM_SCAN_H
+#define MM_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mm.h"
+#include "search.h"
+
+/* What to look for: exactly one of needle, set, or regex. */
+struct mm_matcher {
+	struct mm_needle	**needles;	/* literals, owned */
+	size_t			 nneedles;
+	struct mm_needle	*needle;
+	struct mm_needleset	*set;
+	void			*re;		/* pcre2_code_8 */
+	void			*md;		/* pcre2_match_data_8 */
+	size_t			 minlen;	/* shortest match (literals) */
+	size_t			 maxlen;	/* longest match (literals) */
+	int			 re_err;	/* the last PCRE2 error code */
+};
+
+#define MM_MATCHER_ICASE	0x1
+
+/*
+ * Literals: the N byte strings PATS (with wildcard masks), ranked against
+ * SAMPLE.  -ENOMEM or -EINVAL.  mm_matcher_free releases the needles too.
+ */
+int	mm_matcher_literals(struct mm_matcher *, const struct mm_bytes *pats,
+	    size_t n, int flags, const unsigned char *sample,
+	    size_t samplelen);
+/*
+ * A PCRE2 regex over bytes (no UTF), JIT-compiled when available.  On a
+ * bad regex -EINVAL, with *ERRCODE and *ERROFF set for the message.
+ */
+int	mm_matcher_regex(struct mm_matcher *, const char *re, int flags,
+	    int *errcode, size_t *erroff);
+void	mm_matcher_free(struct mm_matcher *);
+/* The text of PCRE2 error CODE into BUF. */
+void	mm_regex_error(int code, char *buf, size_t len);
+
+/*
+ * First (or last, with REVERSE) match lying wholly inside hay[0..len):
+ * 1 with *OFF and *MLEN, 0 if none, -errno (regex failures: -E2BIG with
+ * re_err set).  A regex's "last" match is the last of its forward,
+ * non-overlapping matches.
+ */
+int	mm_match(struct mm_matcher *, const unsigned char *hay, size_t len,
+	    int reverse, size_t *off, size_t *mlen);
+/*
+ * The first match starting at or after FROM in hay[0..len); a regex sees
+ * the bytes before FROM (for lookbehind and \b) but does not match there.
+ */
+int	mm_match_from(struct mm_matcher *, const unsigned char *hay,
+	    size_t len, size_t from, size_t *off, size_t *mlen);
+
+#define MM_SCAN_ALL	0x1	/* every match, not just the first */
+#define MM_SCAN_OVERLAP	0x2	/* with ALL: matches may overlap */
+#define MM_SCAN_REVERSE	0x4	/* from the end backwards (rfind) */
+
+/*
+ * Called once per match, in order; a non-zero return stops the scan and
+ * is returned by mm_scan.
+ */
+typedef int (*mm_emit_fn)(void *ctx, uint64_t off, size_t len);
+
+struct mm_scan {
+	/* The literals to find (compiled per file against its bytes)... */
+	const struct mm_bytes	*pats;
+	size_t			 npats;
+	int			 mflags;	/* MM_MATCHER_ICASE */
+	/* ...or a compiled regex matcher. */
+	struct mm_matcher	*re;
+	struct mm_matcher	*m;		/* set by mm_scan_file */
+	int			 flags;
+	int			 threads;	/* >1: split mapped files */
+	struct mm_progress	*progress;	/* may be NULL */
+	mm_emit_fn		 emit;
+	void			*ctx;
+};
+
+/*
+ * Scan [START, END) of F (a mapped file, a memory file or a stream read
+ * front to back) as Python's find/rfind would, calling emit per match.
+ * Mapped files are scanned under the SIGBUS guard: -EIO when the file
+ * shrinks.  Returns 0, the emit's non-zero value, or -errno.
+ */
+int	mm_scan_file(const struct mm_scan *, struct mm_file *, uint64_t start,
+	    uint64_t end);
+
+#endif /* MM_SCAN_H */

@@ -1,0 +1,1017 @@
+/*
+ * search.c - needle compilation, CPU dispatch, the portable kernel, the
+ * Two-Way fallback and multi-needle sets.
+ *
+ * The fast path is a "packed pair" filter (Mula's generic SIMD search): the
+ * two (or three) rarest needle positions, ranked by a byte histogram taken
+ * from the haystack itself, are compared against a whole vector of
+ * haystack positions at once and only the survivors are verified.  A static
+ * rank fails on data unlike its training text (NUL-heavy binaries make 0x00
+ * the commonest byte, not a rare one), hence the sample.  When the filter
+ * stops filtering, the kernels escalate to a third position and finally
+ * hand over to Two-Way, which is linear in the worst case.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MM_SEARCH_PRIVATE
+#include "search.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define MM_X86 1
+#endif
+
+/* -1: not chosen yet; set once by detection or by mm_cpu_force. */
+static int cur_level = -1;
+
+static unsigned char canon_id[256];
+static unsigned char canon_up[256];
+static int canon_ready;
+
+enum mm_cpu
+mm_cpu_detect(void)
+{
+#ifdef MM_X86
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512f") &&
+	    __builtin_cpu_supports("avx512bw") &&
+	    __builtin_cpu_supports("avx512vl") &&
+	    __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2"))
+		return MM_CPU_AVX512;
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+	    __builtin_cpu_supports("bmi2"))
+		return MM_CPU_AVX2;
+	if (__builtin_cpu_supports("sse2"))
+		return MM_CPU_SSE2;
+#endif
+	return MM_CPU_PORTABLE;
+}
+
+int
+mm_cpu_force(enum mm_cpu level)
+{
+	if ((int)level < MM_CPU_PORTABLE || level > MM_CPU_AVX512)
+		return -EINVAL;
+	if (level > mm_cpu_detect())
+		return -ENOTSUP;
+	__atomic_store_n(&cur_level, (int)level, __ATOMIC_RELAXED);
+	return 0;
+}
+
+const char *
+mm_cpu_name(enum mm_cpu level)
+{
+	switch (level) {
+	case MM_CPU_PORTABLE:
+		return "portable";
+	case MM_CPU_SSE2:
+		return "sse2";
+	case MM_CPU_AVX2:
+		return "avx2";
+	case MM_CPU_AVX512:
+		return "avx512";
+	}
+	return "unknown";
+}
+
+static enum mm_cpu
+level_now(void)
+{
+	int l;
+
+	l = __atomic_load_n(&cur_level, __ATOMIC_RELAXED);
+	if (l < 0) {
+		l = (int)mm_cpu_detect();
+		__atomic_store_n(&cur_level, l, __ATOMIC_RELAXED);
+	}
+	return (enum mm_cpu)l;
+}
+
+/* Tables are constant once built; racing builders write the same bytes. */
+static void
+canon_init(void)
+{
+	int c;
+
+	if (__atomic_load_n(&canon_ready, __ATOMIC_ACQUIRE))
+		return;
+	for (c = 0; c < 256; c++) {
+		canon_id[c] = (unsigned char)c;
+		canon_up[c] = (unsigned char)(c >= 'a' && c <= 'z' ? c - 32 : c);
+	}
+	__atomic_store_n(&canon_ready, 1, __ATOMIC_RELEASE);
+}
+
+static int
+is_alpha(unsigned char c)
+{
+	c |= 0x20;
+	return c >= 'a' && c <= 'z';
+}
+
+/* ------------------------------------------------------ byte frequency */
+
+/*
+ * Without a sample, guess: text bytes and NUL are common, the rest rare.
+ * Only used when the caller has no haystack bytes to show us.
+ */
+static void
+freq_default(uint64_t freq[256])
+{
+	static const char common[] = " etaoinsrhldcumwfgypb\n.,0123456789";
+	size_t i, k;
+
+	for (i = 0; i < 256; i++)
+		freq[i] = 2;
+	for (i = 'A'; i <= 'Z'; i++)
+		freq[i] = 8;
+	for (i = 0; common[i] != '\0'; i++) {
+		k = (unsigned char)common[i];
+		freq[k] = 200 - 5 * i;
+	}
+	freq[0x00] = 120;
+	freq[0xff] = 20;
+}
+
+static void
+freq_build(uint64_t freq[256], const unsigned char *sample, size_t len)
+{
+	uint64_t f[4][256];
+	size_t i, c;
+
+	if (sample == NULL || len == 0) {
+		freq_default(freq);
+		return;
+	}
+	/* Four tables break the store-to-load chain on runs of one byte. */
+	memset(f, 0, sizeof(f));
+	for (i = 0; i + 4 <= len; i += 4) {
+		f[0][sample[i]]++;
+		f[1][sample[i + 1]]++;
+		f[2][sample[i + 2]]++;
+		f[3][sample[i + 3]]++;
+	}
+	for (; i < len; i++)
+		f[0][sample[i]]++;
+	for (c = 0; c < 256; c++)
+		freq[c] = f[0][c] + f[1][c] + f[2][c] + f[3][c];
+}
+
+/* Frequency of what position (v, m) accepts. */
+static uint64_t
+pos_freq(const uint64_t freq[256], unsigned char v, unsigned char m)
+{
+	if (m == 0)
+		return UINT64_MAX;
+	if (m == 0xdf)
+		return freq[v] + freq[v | 0x20];
+	return freq[v];
+}
+
+size_t
+mm_sample(const unsigned char *hay, size_t haylen, unsigned char *out,
+    size_t cap)
+{
+	size_t w, k, t, off, step;
+
+	if (hay == NULL || out == NULL || cap == 0 || haylen == 0)
+		return 0;
+	if (haylen <= cap) {
+		memcpy(out, hay, haylen);
+		return haylen;
+	}
+	w = cap / 8;
+	if (w < 4096)
+		w = 4096;
+	if (w > 16384)
+		w = 16384;
+	if (w > cap)
+		w = cap;
+	k = cap / w;
+	step = k > 1 ? (haylen - w) / (k - 1) : 0;
+	for (t = 0; t < k; t++) {
+		off = k > 1 ? step * t : (haylen - w) / 2;
+		memcpy(out + t * w, hay + off, w);
+	}
+	return k * w;
+}
+
+/* ------------------------------------------------------------- Two-Way */
+
+/*
+ * Critical factorization (Crochemore-Perrin), as in glibc's str-two-way.h:
+ * the longer of the maximal suffixes for both byte orders.
+ */
+static size_t
+tw_factor(const unsigned char *x, size_t m, size_t *period)
+{
+	size_t ms, msr, j, k, p;
+	unsigned char a, b;
+
+	ms = SIZE_MAX;
+	j = 0;
+	k = p = 1;
+	while (j + k < m) {
+		a = x[j + k];
+		b = x[ms + k];
+		if (a < b) {
+			j += k;
+			k = 1;
+			p = j - ms;
+		} else if (a == b) {
+			if (k != p)
+				k++;
+			else {
+				j += p;
+				k = 1;
+			}
+		} else {
+			ms = j++;
+			k = p = 1;
+		}
+	}
+	*period = p;
+	msr = SIZE_MAX;
+	j = 0;
+	k = p = 1;
+	while (j + k < m) {
+		a = x[j + k];
+		b = x[msr + k];
+		if (b < a) {
+			j += k;
+			k = 1;
+			p = j - msr;
+		} else if (a == b) {
+			if (k != p)
+				k++;
+			else {
+				j += p;
+				k = 1;
+			}
+		} else {
+			msr = j++;
+			k = p = 1;
+		}
+	}
+	if (msr + 1 < ms + 1)
+		return ms + 1;
+	*period = p;
+	return msr + 1;
+}
+
+static void
+tw_prepare(const unsigned char *x, size_t m, size_t *suffix, size_t *period,
+    int *periodic)
+{
+	size_t s, p;
+
+	s = tw_factor(x, m, &p);
+	if (memcmp(x, x + p, s) == 0)
+		*periodic = 1;
+	else {
+		*periodic = 0;
+		p = (s > m - s ? s : m - s) + 1;
+	}
+	*suffix = s;
+	*period = p;
+}
+
+/*
+ * The search proper; rev reads the haystack back to front so the same code
+ * finds the last match with the reversed needle.  Returns the offset in
+ * the direction of travel, or -1.
+ */
+static inline __attribute__((always_inline)) ptrdiff_t
+tw_run(const unsigned char *x, size_t m, size_t suffix, size_t period,
+    int periodic, const unsigned char *canon, const unsigned char *hay,
+    size_t n, const int rev)
+{
+	size_t i, j, memory;
+
+#define H(o)	canon[rev ? hay[n - 1 - (o)] : hay[o]]
+	if (n < m)
+		return -1;
+	j = 0;
+	if (periodic) {
+		memory = 0;
+		while (j <= n - m) {
+			i = suffix > memory ? suffix : memory;
+			while (i < m && x[i] == H(i + j))
+				i++;
+			if (i >= m) {
+				i = suffix - 1;
+				while (memory < i + 1 && x[i] == H(i + j))
+					i--;
+				if (i + 1 < memory + 1)
+					return (ptrdiff_t)j;
+				j += period;
+				memory = m - period;
+			} else {
+				j += i - suffix + 1;
+				memory = 0;
+			}
+		}
+	} else {
+		while (j <= n - m) {
+			i = suffix;
+			while (i < m && x[i] == H(i + j))
+				i++;
+			if (i >= m) {
+				i = suffix - 1;
+				while (i != SIZE_MAX && x[i] == H(i + j))
+					i--;
+				if (i == SIZE_MAX)
+					return (ptrdiff_t)j;
+				j += period;
+			} else
+				j += i - suffix + 1;
+		}
+	}
+#undef H
+	return -1;
+}
+
+ptrdiff_t
+mm_search_tw_find(const struct mm_needle *n, const unsigned char *hay,
+    size_t haylen)
+{
+	return tw_run(n->val, n->len, n->tw_suffix, n->tw_period,
+	    n->tw_periodic, n->canon, hay, haylen, 0);
+}
+
+ptrdiff_t
+mm_search_tw_rfind(const struct mm_needle *n, const unsigned char *hay,
+    size_t haylen)
+{
+	ptrdiff_t j;
+
+	j = tw_run(n->rval, n->len, n->twr_suffix, n->twr_period,
+	    n->twr_periodic, n->canon, hay, haylen, 1);
+	if (j < 0)
+		return -1;
+	return (ptrdiff_t)(haylen - n->len) - j;
+}
+
+/* ------------------------------------------------------- verification */
+
+int
+mm_search_match(const struct mm_needle *n, const unsigned char *p)
+{
+	uint64_t h, m, v;
+	size_t i;
+
+	if (n->plain)
+		return memcmp(p, n->val, n->len) == 0;
+	for (i = 0; i + 8 <= n->len; i += 8) {
+		memcpy(&h, p + i, 8);
+		memcpy(&m, n->msk + i, 8);
+		memcpy(&v, n->val + i, 8);
+		if ((h & m) != v)
+			return 0;
+	}
+	for (; i < n->len; i++)
+		if ((p[i] & n->msk[i]) != n->val[i])
+			return 0;
+	return 1;
+}
+
+static inline int
+prefilter_ok(const struct mm_needle *n, const unsigned char *p)
+{
+	int t;
+
+	for (t = 0; t < n->npos; t++)
+		if ((p[n->pos[t]] & n->pm[t]) != n->pv[t])
+			return 0;
+	return 1;
+}
+
+/* First match starting in [from, to], to <= haylen - len; no fallback. */
+ptrdiff_t
+mm_search_scalar_find(const struct mm_needle *n, const unsigned char *hay,
+    size_t haylen, size_t from, size_t to)
+{
+	size_t i;
+
+	(void)haylen;
+	for (i = from; i <= to; i++)
+		if (prefilter_ok(n, hay + i) && mm_search_match(n, hay + i))
+			return (ptrdiff_t)i;
+	return -1;
+}
+
+/* Last match starting in [from, to]. */
+ptrdiff_t
+mm_search_scalar_rfind(const struct mm_needle *n, const unsigned char *hay,
+    size_t haylen, size_t from, size_t to)
+{
+	size_t i;
+
+	(void)haylen;
+	for (i = to + 1; i > from; i--)
+		if (prefilter_ok(n, hay + i - 1) &&
+		    mm_search_match(n, hay + i - 1))
+			return (ptrdiff_t)(i - 1);
+	return -1;
+}
+
+/* ----------------------------------------------------- portable kernel */
+
+static const unsigned char *
+rmemchr(const unsigned char *p, unsigned char c, size_t len)
+{
+#if defined(HAVE_MEMRCHR) || defined(__GLIBC__)
+	return memrchr(p, c, len);
+#else
+	while (len > 0) {
+		len--;
+		if (p[len] == c)
+			return p + len;
+	}
+	return NULL;
+#endif
+}
+
+/*
+ * memchr (glibc's is vectorised on every target) on the rarest position,
+ * then the other filter positions, then the verifier.
+ */
+static ptrdiff_t
+find_portable(const struct mm_needle *n, const unsigned char *hay,
+    size_t haylen)
+{
+	const unsigned char *q;
+	size_t last = haylen - n->len, i = 0, p0 = n->pos[0], cand = 0;
+	ptrdiff_t r;
+
+	while (i <= last) {
+		if (n->pm[0] == 0xff) {
+			q = memchr(hay + i + p0, n->pv[0], last - i + 1);
+			if (q == NULL)
+				return -1;
+			i = (size_t)(q - hay) - p0;
+		} else {
+			while ((hay[i + p0] & n->pm[0]) != n->pv[0])
+				if (++i > last)
+					return -1;
+		}
+		if (prefilter_ok(n, hay + i) && mm_search_match(n, hay + i))
+			return (ptrdiff_t)i;
+		i++;
+		cand++;
+		if (mm_search_dense(n, 2, cand, i)) {
+			r = mm_search_tw_find(n, hay + i, haylen - i);
+			return r < 0 ? -1 : r + (ptrdiff_t)i;
+		}
+	}
+	return -1;
+}
+
+static ptrdiff_t
+rfind_portable(const struct mm_needle *n, const unsigned char *hay,
+    size_t haylen)
+{
+	const unsigned char *q;
+	size_t e = haylen - n->len + 1, i, p0 = n->pos[0], cand = 0;
+
+	while (e > 0) {
+		if (n->pm[0] == 0xff) {
+			q = rmemchr(hay + p0, n->pv[0], e);
+			if (q == NULL)
+				return -1;
+			i = (size_t)(q - hay) - p0;
+		} else {
+			i = e - 1;
+			while ((hay[i + p0] & n->pm[0]) != n->pv[0])
+				if (i-- == 0)
+					return -1;
+		}
+		if (prefilter_ok(n, hay + i) && mm_search_match(n, hay + i))
+			return (ptrdiff_t)i;
+		e = i;
+		cand++;
+		if (e > 0 && mm_search_dense(n, 2, cand, haylen - e))
+			return mm_search_tw_rfind(n, hay, e - 1 + n->len);
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------- needles */
+
+/*
+ * Pick up to three filter positions, rarest first, preferring byte values
+ * not already picked: "ntnt" must not compare 'n' twice.
+ */
+static void
+pick_positions(struct mm_needle *n, const uint64_t freq[256])
+{
+	uint64_t f, best, total;
+	size_t i, bi;
+	int t, u, dup, bestdup;
+	double est;
+
+	n->npos = 0;
+	for (t = 0; t < 3; t++) {
+		bi = SIZE_MAX;
+		best = UINT64_MAX;
+		bestdup = 2;
+		for (i = 0; i < n->len; i++) {
+			if (n->msk[i] == 0)
+				continue;
+			dup = 0;
+			for (u = 0; u < t; u++) {
+				if (n->pos[u] == i)
+					break;
+				if (n->pv[u] == n->val[i])
+					dup = 1;
+			}
+			if (u < t)
+				continue;
+			f = pos_freq(freq, n->val[i], n->msk[i]);
+			if (dup < bestdup || (dup == bestdup && f < best)) {
+				bi = i;
+				best = f;
+				bestdup = dup;
+			}
+		}
+		if (bi == SIZE_MAX)
+			break;
+		n->pos[t] = bi;
+		n->pv[t] = n->val[bi];
+		n->pm[t] = n->msk[bi];
+		if (n->pm[t] != 0xff)
+			n->fold = 1;
+		n->npos++;
+	}
+	n->start3 = 0;
+	if (n->npos == 3) {
+		total = 0;
+		for (i = 0; i < 256; i++)
+			total += freq[i];
+		if (total > 0) {
+			est = (double)pos_freq(freq, n->pv[0], n->pm[0]) /
+			    (double)total * (double)pos_freq(freq, n->pv[1],
+			    n->pm[1]) / (double)total;
+			n->start3 = est > 1.0 / 256;
+		}
+	}
+}
+
+static void
+set_kernels(struct mm_needle *n, enum mm_cpu level)
+{
+	n->level = level;
+	switch (level) {
+#ifdef MM_X86
+	case MM_CPU_AVX512:
+		n->find = mm_find_avx512;
+		n->rfind = mm_rfind_avx512;
+		return;
+	case MM_CPU_AVX2:
+		n->find = mm_find_avx2;
+		n->rfind = mm_rfind_avx2;
+		return;
+	case MM_CPU_SSE2:
+		n->find = mm_find_sse2;
+		n->rfind = mm_rfind_sse2;
+		return;
+#endif
+	default:
+		n->level = MM_CPU_PORTABLE;
+		n->find = find_portable;
+		n->rfind = rfind_portable;
+		return;
+	}
+}
+
+int
+mm_needle_new(struct mm_needle **np, const unsigned char *pat,
+    const unsigned char *mask, size_t len, int flags,
+    const unsigned char *sample, size_t samplelen)
+{
+	struct mm_needle *n;
+	uint64_t freq[256];
+	size_t i, padded;
+	unsigned char c;
+
+	if (np == NULL)
+		return -EINVAL;
+	*np = NULL;
+	if ((len > 0 && pat == NULL) || (flags & ~MM_NEEDLE_ICASE) != 0 ||
+	    len > PTRDIFF_MAX - 128 || (sample == NULL && samplelen > 0))
+		return -EINVAL;
+	canon_init();
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		return -ENOMEM;
+	/* Padding lets the vector verifier load whole 64-byte chunks. */
+	padded = (len + 63) / 64 * 64 + 64;
+	n->val = calloc(1, padded);
+	n->msk = calloc(1, padded);
+	n->rval = calloc(1, padded);
+	if (n->val == NULL || n->msk == NULL || n->rval == NULL) {
+		mm_needle_free(n);
+		return -ENOMEM;
+	}
+	n->len = len;
+	n->flags = flags;
+	n->nchunk = (len + 63) / 64;
+	n->plain = 1;
+	for (i = 0; i < len; i++) {
+		c = pat[i];
+		if (mask != NULL && mask[i] == 0) {
+			n->msk[i] = 0;
+			n->val[i] = 0;
+			n->wild = 1;
+			n->plain = 0;
+		} else if ((flags & MM_NEEDLE_ICASE) && is_alpha(c)) {
+			n->msk[i] = 0xdf;
+			n->val[i] = c & 0xdf;
+			n->plain = 0;
+		} else {
+			n->msk[i] = 0xff;
+			n->val[i] = c;
+		}
+	}
+	for (i = 0; i < len; i++)
+		n->rval[i] = n->val[len - 1 - i];
+	n->canon = (flags & MM_NEEDLE_ICASE) ? canon_up : canon_id;
+	if (len > 0 && !n->wild) {
+		tw_prepare(n->val, len, &n->tw_suffix, &n->tw_period,
+		    &n->tw_periodic);
+		tw_prepare(n->rval, len, &n->twr_suffix, &n->twr_period,
+		    &n->twr_periodic);
+	}
+	freq_build(freq, sample, samplelen);
+	pick_positions(n, freq);
+	set_kernels(n, level_now());
+	*np = n;
+	return 0;
+}
+
+void
+mm_needle_free(struct mm_needle *n)
+{
+	if (n == NULL)
+		return;
+	free(n->val);
+	free(n->msk);
+	free(n->rval);
+	free(n);
+}
+
+size_t
+mm_needle_len(const struct mm_needle *n)
+{
+	return n->len;
+}
+
+ptrdiff_t
+mm_find(const struct mm_needle *n, const unsigned char *hay, size_t haylen)
+{
+	if (n->len == 0)
+		return 0;
+	if (haylen < n->len || hay == NULL)
+		return -1;
+	if (n->npos == 0)
+		return 0;
+	return n->find(n, hay, haylen);
+}
+
+ptrdiff_t
+mm_rfind(const struct mm_needle *n, const unsigned char *hay, size_t haylen)
+{
+	if (n->len == 0)
+		return (ptrdiff_t)haylen;
+	if (haylen < n->len || hay == NULL)
+		return -1;
+	if (n->npos == 0)
+		return (ptrdiff_t)(haylen - n->len);
+	return n->rfind(n, hay, haylen);
+}
+
+/* ---------------------------------------------------------------- sets */
+
+/*
+ * The set is Teddy (Hyperscan's literal matcher) with a twist: every
+ * needle contributes a 3-byte fingerprint taken at its rarest 3-byte
+ * window (by the sample) rather than its prefix, and lives in one of 8
+ * buckets.  A haystack position j is a candidate for bucket b when the
+ * three bytes at j match some fingerprint of b; a needle of b with window
+ * offset o then starts at j - o.  Since offsets differ, a forward scan that
+ * found a match at s keeps going until j > s + maxoff before it is sure
+ * nothing starts earlier (and the reverse scan until j < s).
+ */
+
+static int
+set_better(const struct mm_setbest *b, size_t off, size_t len, size_t idx,
+    int rev)
+{
+	if (b->off < 0)
+		return 1;
+	if ((ptrdiff_t)off != b->off)
+		return rev ? (ptrdiff_t)off > b->off : (ptrdiff_t)off < b->off;
+	if (len != b->len)
+		return len > b->len;
+	return idx < b->idx;
+}
+
+void
+mm_search_set_cand(const struct mm_needleset *s, const unsigned char *hay,
+    size_t haylen, size_t j, unsigned int bits, int rev,
+    struct mm_setbest *best)
+{
+	const struct mm_needle *n;
+	size_t k, idx, o, st;
+	int b;
+
+	while (bits != 0) {
+		b = __builtin_ctz(bits);
+		bits &= bits - 1;
+		for (k = s->bstart[b]; k < s->bstart[b + 1]; k++) {
+			idx = s->members[k];
+			n = s->needles[idx];
+			o = s->off[idx];
+			if (j < o)
+				continue;
+			st = j - o;
+			if (n->len > haylen - st ||
+			    !set_better(best, st, n->len, idx, rev))
+				continue;
+			if (mm_search_match(n, hay + st)) {
+				best->off = (ptrdiff_t)st;
+				best->len = n->len;
+				best->idx = idx;
+			}
+		}
+	}
+}
+
+/* Fingerprint positions j in [from, to); j + 2 < haylen is the caller's. */
+void
+mm_search_set_scalar(const struct mm_needleset *s, const unsigned char *hay,
+    size_t haylen, size_t from, size_t to, int rev, struct mm_setbest *best)
+{
+	const unsigned char *t0 = s->tab[0], *t1 = s->tab[1], *t2 = s->tab[2];
+	unsigned int bits;
+	size_t j;
+
+	if (!rev) {
+		for (j = from; j < to; j++) {
+			if ((bits = t0[hay[j]]) == 0)
+				continue;
+			bits &= t1[hay[j + 1]] & t2[hay[j + 2]];
+			if (bits == 0)
+				continue;
+			if (best->off >= 0 && j > (size_t)best->off + s->maxoff)
+				return;
+			mm_search_set_cand(s, hay, haylen, j, bits, 0, best);
+		}
+	} else {
+		for (j = to; j > from; j--) {
+			if ((bits = t0[hay[j - 1]]) == 0)
+				continue;
+			bits &= t1[hay[j]] & t2[hay[j + 1]];
+			if (bits == 0)
+				continue;
+			if (best->off >= 0 && j - 1 < (size_t)best->off)
+				return;
+			mm_search_set_cand(s, hay, haylen, j - 1, bits, 1,
+			    best);
+		}
+	}
+}
+
+/* Starts s >= haylen - 2 are only reachable by needles shorter than 3. */
+static void
+set_tail(const struct mm_needleset *s, const unsigned char *hay,
+    size_t haylen, size_t from, int rev, struct mm_setbest *best)
+{
+	const struct mm_needle *n;
+	size_t st, k, i;
+
+	for (k = from; k < haylen; k++) {
+		st = rev ? haylen - 1 - (k - from) : k;
+		for (i = 0; i < s->count; i++) {
+			n = s->needles[i];
+			if (n->len == 0 || n->len >= MM_SET_FP ||
+			    n->len > haylen - st ||
+			    !set_better(best, st, n->len, i, rev))
+				continue;
+			if (mm_search_match(n, hay + st)) {
+				best->off = (ptrdiff_t)st;
+				best->len = n->len;
+				best->idx = i;
+			}
+		}
+	}
+}
+
+static void
+set_add(struct mm_needleset *s, int k, unsigned char byte, int b)
+{
+	s->lo[k][byte & 15] |= (unsigned char)(1u << b);
+	s->hi[k][byte >> 4] |= (unsigned char)(1u << b);
+	s->tab[k][byte] |= (unsigned char)(1u << b);
+}
+
+int
+mm_needleset_new(struct mm_needleset **sp, struct mm_needle *const *needles,
+    size_t count, const unsigned char *sample, size_t samplelen)
+{
+	struct mm_needleset *s;
+	const struct mm_needle *n;
+	uint64_t freq[256], total;
+	double cost, bestcost, f;
+	size_t i, o, k, c, pos, fill[8];
+	int b, kk;
+
+	if (sp == NULL)
+		return -EINVAL;
+	*sp = NULL;
+	if ((count > 0 && needles == NULL) || count > SIZE_MAX / 64 ||
+	    (sample == NULL && samplelen > 0))
+		return -EINVAL;
+	for (i = 0; i < count; i++)
+		if (needles[i] == NULL)
+			return -EINVAL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -ENOMEM;
+	s->count = count;
+	s->needles = calloc(count + 1, sizeof(*s->needles));
+	s->off = calloc(count + 1, sizeof(*s->off));
+	s->members = calloc(count + 1, sizeof(*s->members));
+	if (s->needles == NULL || s->off == NULL || s->members == NULL) {
+		mm_needleset_free(s);
+		return -ENOMEM;
+	}
+	freq_build(freq, sample, samplelen);
+	total = 0;
+	for (c = 0; c < 256; c++)
+		total += freq[c];
+	if (total == 0)
+		total = 1;
+	memset(fill, 0, sizeof(fill));
+	for (i = 0; i < count; i++) {
+		s->needles[i] = needles[i];
+		n = needles[i];
+		if (n->len == 0) {
+			if (!s->has_empty) {
+				s->has_empty = 1;
+				s->empty_idx = i;
+			}
+			continue;
+		}
+		if (n->len < MM_SET_FP)
+			s->has_short = 1;
+		/* The window whose three bytes are least likely together. */
+		bestcost = 2.0;
+		for (o = 0; o + MM_SET_FP <= n->len || o == 0; o++) {
+			cost = 1.0;
+			for (k = 0; k < MM_SET_FP && o + k < n->len; k++) {
+				if (n->msk[o + k] == 0)
+					continue;
+				f = (double)pos_freq(freq, n->val[o + k],
+				    n->msk[o + k]) / (double)total;
+				cost *= f;
+			}
+			if (cost < bestcost) {
+				bestcost = cost;
+				s->off[i] = o;
+			}
+			if (o + MM_SET_FP >= n->len)
+				break;
+		}
+		if (s->off[i] > s->maxoff)
+			s->maxoff = s->off[i];
+		b = (int)(i % 8);
+		fill[b]++;
+		o = s->off[i];
+		for (kk = 0; kk < MM_SET_FP; kk++) {
+			pos = o + (size_t)kk;
+			if (pos >= n->len || n->msk[pos] == 0) {
+				for (c = 0; c < 256; c++)
+					set_add(s, kk, (unsigned char)c, b);
+				continue;
+			}
+			set_add(s, kk, n->val[pos], b);
+			if (n->msk[pos] == 0xdf)
+				set_add(s, kk, n->val[pos] | 0x20, b);
+		}
+	}
+	s->bstart[0] = 0;
+	for (b = 0; b < 8; b++)
+		s->bstart[b + 1] = s->bstart[b] + fill[b];
+	memset(fill, 0, sizeof(fill));
+	for (i = 0; i < count; i++) {
+		if (needles[i]->len == 0)
+			continue;
+		b = (int)(i % 8);
+		s->members[s->bstart[b] + fill[b]++] = i;
+	}
+	s->level = level_now();
+	*sp = s;
+	return 0;
+}
+
+void
+mm_needleset_free(struct mm_needleset *s)
+{
+	if (s == NULL)
+		return;
+	free(s->needles);
+	free(s->off);
+	free(s->members);
+	free(s);
+}
+
+static void
+set_scan(const struct mm_needleset *s, const unsigned char *hay,
+    size_t haylen, int rev, struct mm_setbest *best)
+{
+	size_t J;
+
+	if (haylen < MM_SET_FP)
+		return;
+	J = haylen - (MM_SET_FP - 1);
+	switch (s->level) {
+#ifdef MM_X86
+	case MM_CPU_AVX512:
+		mm_setscan_avx512(s, hay, haylen, rev, best);
+		return;
+	case MM_CPU_AVX2:
+		mm_setscan_avx2(s, hay, haylen, rev, best);
+		return;
+#endif
+	default:
+		mm_search_set_scalar(s, hay, haylen, 0, J, rev, best);
+		return;
+	}
+}
+
+ptrdiff_t
+mm_findset(const struct mm_needleset *s, const unsigned char *hay,
+    size_t haylen, size_t *which)
+{
+	struct mm_setbest best = { -1, 0, 0 };
+	const struct mm_needle *n;
+	size_t i;
+
+	if (hay == NULL)
+		haylen = 0;
+	if (s->has_empty) {
+		/* Offset 0 is as far left as it gets; only length competes. */
+		best.off = 0;
+		best.idx = s->empty_idx;
+		for (i = 0; i < s->count; i++) {
+			n = s->needles[i];
+			if (n->len > 0 && n->len <= haylen &&
+			    set_better(&best, 0, n->len, i, 0) &&
+			    mm_search_match(n, hay)) {
+				best.len = n->len;
+				best.idx = i;
+			}
+		}
+	} else if (haylen > 0) {
+		set_scan(s, hay, haylen, 0, &best);
+		if (s->has_short)
+			set_tail(s, hay, haylen, haylen >= MM_SET_FP ?
+			    haylen - (MM_SET_FP - 1) : 0, 0, &best);
+	}
+	if (best.off >= 0 && which != NULL)
+		*which = best.idx;
+	return best.off;
+}
+
+ptrdiff_t
+mm_rfindset(const struct mm_needleset *s, const unsigned char *hay,
+    size_t haylen, size_t *which)
+{
+	struct mm_setbest best = { -1, 0, 0 };
+
+	if (hay == NULL)
+		haylen = 0;
+	if (s->has_empty) {
+		/* Nothing but an empty needle starts at haylen. */
+		best.off = (ptrdiff_t)haylen;
+		best.idx = s->empty_idx;
+	} else if (haylen > 0) {
+		if (s->has_short)
+			set_tail(s, hay, haylen, haylen >= MM_SET_FP ?
+			    haylen - (MM_SET_FP - 1) : 0, 1, &best);
+		set_scan(s, hay, haylen, 1, &best);
+	}
+	if (best.off >= 0 && which != NULL)
+		*which = best.idx;
+	return best.off;
+}

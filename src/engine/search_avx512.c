@@ -1,0 +1,455 @@
+/*
+ * search_avx512.c - AVX-512BW packed-pair search, forward and backward,
+ * and the Teddy set scanner.
+ *
+ * 4 x 64 haystack positions per iteration: for each filter position t the
+ * vector at hay + i + pos[t] is compared with the broadcast needle byte and
+ * the masks are chained, so a set bit c means every filter byte matches for
+ * a needle starting at i + c.  Survivors are verified with one masked
+ * 64-byte compare per needle chunk.  Tails use masked loads, which do not
+ * fault on masked-off bytes, so nothing outside hay[0..haylen) is read.
+ * Functions carry target attributes, so the file builds with plain CFLAGS;
+ * search.c only calls them after mm_cpu_detect() said AVX512.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MM_SEARCH_PRIVATE
+#include "search.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define T512	__attribute__((target("avx512f,avx512bw,avx512vl,bmi,bmi2")))
+#define INLINE	static inline __attribute__((always_inline))
+
+/* How far ahead to prefetch; the hardware prefetcher alone lags. */
+#define PF_DIST	1024
+
+INLINE __mmask64
+lowmask(size_t cnt)
+{
+	return cnt >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << cnt) - 1);
+}
+
+/*
+ * Prefetches never fault, so running past either end of the haystack is
+ * harmless; integer arithmetic keeps the pointer maths defined.
+ */
+INLINE T512 void
+prefetch4(uintptr_t a)
+{
+	_mm_prefetch((const char *)a, _MM_HINT_T0);
+	_mm_prefetch((const char *)(a + 64), _MM_HINT_T0);
+	_mm_prefetch((const char *)(a + 128), _MM_HINT_T0);
+	_mm_prefetch((const char *)(a + 192), _MM_HINT_T0);
+}
+
+/* Broadcast filter bytes; kept in named registers, never in an array. */
+struct filt {
+	const unsigned char *q0, *q1, *q2;
+	__m512i		 b0, b1, b2, m0, m1, m2;
+};
+
+INLINE T512 __mmask64
+filt1(const unsigned char *p, __mmask64 r, __m512i b, __m512i m,
+    const int fold, const int partial)
+{
+	__m512i x;
+
+	if (partial)
+		x = _mm512_maskz_loadu_epi8(r, p);
+	else
+		x = _mm512_loadu_si512((const void *)p);
+	if (fold)
+		x = _mm512_and_si512(x, m);
+	return _mm512_mask_cmpeq_epi8_mask(r, x, b);
+}
+
+/* Filter 64 start positions at i; k limits lanes for tails. */
+INLINE T512 __mmask64
+filt(const struct filt *f, size_t i, __mmask64 k, const int np,
+    const int fold, const int partial)
+{
+	__mmask64 r;
+
+	r = filt1(f->q0 + i, k, f->b0, f->m0, fold, partial);
+	if (np >= 2)
+		r = filt1(f->q1 + i, r, f->b1, f->m1, fold, partial);
+	if (np >= 3)
+		r = filt1(f->q2 + i, r, f->b2, f->m2, fold, partial);
+	return r;
+}
+
+INLINE T512 int
+verify(const struct mm_needle *n, const unsigned char *p, __m512i v0,
+    __m512i m0, __mmask64 k0)
+{
+	__m512i h;
+	size_t off;
+	__mmask64 k;
+
+	h = _mm512_maskz_loadu_epi8(k0, p);
+	if (_mm512_mask_cmpneq_epi8_mask(k0, _mm512_and_si512(h, m0), v0))
+		return 0;
+	for (off = 64; off < n->len; off += 64) {
+		k = lowmask(n->len - off);
+		h = _mm512_maskz_loadu_epi8(k, p + off);
+		h = _mm512_and_si512(h,
+		    _mm512_loadu_si512((const void *)(n->msk + off)));
+		if (_mm512_mask_cmpneq_epi8_mask(k, h,
+		    _mm512_loadu_si512((const void *)(n->val + off))))
+			return 0;
+	}
+	return 1;
+}
+
+INLINE T512 void
+setup(struct filt *f, const struct mm_needle *n, const unsigned char *hay,
+    const int np)
+{
+	f->q0 = hay + n->pos[0];
+	f->b0 = _mm512_set1_epi8((char)n->pv[0]);
+	f->m0 = _mm512_set1_epi8((char)n->pm[0]);
+	f->q1 = f->q2 = f->q0;
+	f->b1 = f->b2 = f->b0;
+	f->m1 = f->m2 = f->m0;
+	if (np >= 2) {
+		f->q1 = hay + n->pos[1];
+		f->b1 = _mm512_set1_epi8((char)n->pv[1]);
+		f->m1 = _mm512_set1_epi8((char)n->pm[1]);
+	}
+	if (np >= 3) {
+		f->q2 = hay + n->pos[2];
+		f->b2 = _mm512_set1_epi8((char)n->pv[2]);
+		f->m2 = _mm512_set1_epi8((char)n->pm[2]);
+	}
+}
+
+/* Verify the set bits of mask, lowest first, as starts base + bit. */
+#define CHECK(base, mask) do {						\
+	while ((mask) != 0) {						\
+		c = (base) + (size_t)__builtin_ctzll(mask);		\
+		if (verify(n, hay + c, v0, m0, k0))			\
+			return (ptrdiff_t)c;				\
+		(mask) &= (mask) - 1;					\
+		cand++;							\
+	}								\
+} while (0)
+
+/* The same, highest first. */
+#define RCHECK(base, mask) do {						\
+	while ((mask) != 0) {						\
+		bit = 63 - __builtin_clzll(mask);			\
+		c = (base) + (size_t)bit;				\
+		if (verify(n, hay + c, v0, m0, k0))			\
+			return (ptrdiff_t)c;				\
+		(mask) &= ~((__mmask64)1 << bit);			\
+		cand++;							\
+	}								\
+} while (0)
+
+/*
+ * Starts [*ip, haylen - len] in ascending order.  Returns the match, -1,
+ * or -2 with *ip set when mm_search_dense() says to change strategy.
+ */
+INLINE T512 ptrdiff_t
+fwd(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
+    size_t *ip, const int np, const int fold, int bail)
+{
+	struct filt f;
+	__m512i v0, m0;
+	__mmask64 k0, a0, a1, a2, a3, k;
+	const size_t last = haylen - n->len;
+	size_t i = *ip, start = *ip, cand = 0, c;
+
+	setup(&f, n, hay, np);
+	k0 = lowmask(n->len);
+	v0 = _mm512_loadu_si512((const void *)n->val);
+	m0 = _mm512_loadu_si512((const void *)n->msk);
+	while (i + 255 <= last) {
+		prefetch4((uintptr_t)(f.q0 + i) + PF_DIST);
+		a0 = filt(&f, i, ~(__mmask64)0, np, fold, 0);
+		a1 = filt(&f, i + 64, ~(__mmask64)0, np, fold, 0);
+		a2 = filt(&f, i + 128, ~(__mmask64)0, np, fold, 0);
+		a3 = filt(&f, i + 192, ~(__mmask64)0, np, fold, 0);
+		if (__builtin_expect((a0 | a1 | a2 | a3) == 0, 1)) {
+			i += 256;
+			continue;
+		}
+		CHECK(i, a0);
+		CHECK(i + 64, a1);
+		CHECK(i + 128, a2);
+		CHECK(i + 192, a3);
+		i += 256;
+		if (bail && mm_search_dense(n, bail, cand, i - start)) {
+			*ip = i;
+			return -2;
+		}
+	}
+	for (; i <= last; i += 64) {
+		k = lowmask(last - i + 1);
+		if (k == ~(__mmask64)0)
+			a0 = filt(&f, i, k, np, fold, 0);
+		else
+			a0 = filt(&f, i, k, np, fold, 1);
+		CHECK(i, a0);
+	}
+	return -1;
+}
+
+/* Starts [0, *ep) in descending order; as fwd otherwise. */
+INLINE T512 ptrdiff_t
+rev(const struct mm_needle *n, const unsigned char *hay, size_t *ep,
+    const int np, const int fold, int bail)
+{
+	struct filt f;
+	__m512i v0, m0;
+	__mmask64 k0, a0, a1, a2, a3;
+	size_t e = *ep, start = *ep, cand = 0, c, b;
+	int bit;
+
+	setup(&f, n, hay, np);
+	k0 = lowmask(n->len);
+	v0 = _mm512_loadu_si512((const void *)n->val);
+	m0 = _mm512_loadu_si512((const void *)n->msk);
+	while (e >= 256) {
+		b = e - 256;
+		prefetch4((uintptr_t)(f.q0 + b) - PF_DIST);
+		a0 = filt(&f, b, ~(__mmask64)0, np, fold, 0);
+		a1 = filt(&f, b + 64, ~(__mmask64)0, np, fold, 0);
+		a2 = filt(&f, b + 128, ~(__mmask64)0, np, fold, 0);
+		a3 = filt(&f, b + 192, ~(__mmask64)0, np, fold, 0);
+		if (__builtin_expect((a0 | a1 | a2 | a3) == 0, 1)) {
+			e = b;
+			continue;
+		}
+		RCHECK(b + 192, a3);
+		RCHECK(b + 128, a2);
+		RCHECK(b + 64, a1);
+		RCHECK(b, a0);
+		e = b;
+		if (bail && mm_search_dense(n, bail, cand, start - e)) {
+			*ep = e;
+			return -2;
+		}
+	}
+	while (e > 0) {
+		b = e >= 64 ? e - 64 : 0;
+		if (e - b == 64)
+			a0 = filt(&f, b, ~(__mmask64)0, np, fold, 0);
+		else
+			a0 = filt(&f, b, lowmask(e - b), np, fold, 1);
+		RCHECK(b, a0);
+		e = b;
+	}
+	return -1;
+}
+
+/* One instance per (positions, fold) so the inner loop has no branches. */
+static T512 ptrdiff_t
+fwd_np(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
+    size_t *ip, int np, int bail)
+{
+	if (n->fold) {
+		if (np == 1)
+			return fwd(n, hay, haylen, ip, 1, 1, bail);
+		if (np == 2)
+			return fwd(n, hay, haylen, ip, 2, 1, bail);
+		return fwd(n, hay, haylen, ip, 3, 1, bail);
+	}
+	if (np == 1)
+		return fwd(n, hay, haylen, ip, 1, 0, bail);
+	if (np == 2)
+		return fwd(n, hay, haylen, ip, 2, 0, bail);
+	return fwd(n, hay, haylen, ip, 3, 0, bail);
+}
+
+static T512 ptrdiff_t
+rev_np(const struct mm_needle *n, const unsigned char *hay, size_t *ep,
+    int np, int bail)
+{
+	if (n->fold) {
+		if (np == 1)
+			return rev(n, hay, ep, 1, 1, bail);
+		if (np == 2)
+			return rev(n, hay, ep, 2, 1, bail);
+		return rev(n, hay, ep, 3, 1, bail);
+	}
+	if (np == 1)
+		return rev(n, hay, ep, 1, 0, bail);
+	if (np == 2)
+		return rev(n, hay, ep, 2, 0, bail);
+	return rev(n, hay, ep, 3, 0, bail);
+}
+
+T512 ptrdiff_t
+mm_find_avx512(const struct mm_needle *n, const unsigned char *hay,
+    size_t haylen)
+{
+	size_t i = 0;
+	ptrdiff_t r;
+	int np;
+
+	np = n->npos < 3 ? n->npos : (n->start3 ? 3 : 2);
+	for (;;) {
+		r = fwd_np(n, hay, haylen, &i, np, np < n->npos ? 1 : 2);
+		if (r != -2)
+			return r;
+		if (np < n->npos) {
+			np++;
+			continue;
+		}
+		r = mm_search_tw_find(n, hay + i, haylen - i);
+		return r < 0 ? -1 : r + (ptrdiff_t)i;
+	}
+}
+
+T512 ptrdiff_t
+mm_rfind_avx512(const struct mm_needle *n, const unsigned char *hay,
+    size_t haylen)
+{
+	size_t e = haylen - n->len + 1;
+	ptrdiff_t r;
+	int np;
+
+	np = n->npos < 3 ? n->npos : (n->start3 ? 3 : 2);
+	for (;;) {
+		r = rev_np(n, hay, &e, np, np < n->npos ? 1 : 2);
+		if (r != -2)
+			return r;
+		if (np < n->npos) {
+			np++;
+			continue;
+		}
+		if (e == 0)
+			return -1;
+		return mm_search_tw_rfind(n, hay, e - 1 + n->len);
+	}
+}
+
+/* ------------------------------------------------------------- Teddy */
+
+INLINE T512 __m512i
+fp_block(const unsigned char *p, __mmask64 k, const __m512i *lo,
+    const __m512i *hi, const int partial)
+{
+	const __m512i nib = _mm512_set1_epi8(0x0f);
+	__m512i h, r = _mm512_set1_epi8(-1), a, b;
+	int t;
+
+	for (t = 0; t < MM_SET_FP; t++) {
+		if (partial)
+			h = _mm512_maskz_loadu_epi8(k, p + t);
+		else
+			h = _mm512_loadu_si512((const void *)(p + t));
+		a = _mm512_shuffle_epi8(lo[t], _mm512_and_si512(h, nib));
+		b = _mm512_shuffle_epi8(hi[t],
+		    _mm512_and_si512(_mm512_srli_epi16(h, 4), nib));
+		r = _mm512_and_si512(r, _mm512_and_si512(a, b));
+	}
+	return r;
+}
+
+static T512 void
+set_block(const struct mm_needleset *s, const unsigned char *hay,
+    size_t haylen, size_t j, __m512i r, __mmask64 m, int rv,
+    struct mm_setbest *best)
+{
+	unsigned char bits[64];
+	int bit;
+
+	_mm512_storeu_si512((void *)bits, r);
+	while (m != 0) {
+		if (rv) {
+			bit = 63 - __builtin_clzll(m);
+			m &= ~((__mmask64)1 << bit);
+		} else {
+			bit = __builtin_ctzll(m);
+			m &= m - 1;
+		}
+		mm_search_set_cand(s, hay, haylen, j + (size_t)bit, bits[bit],
+		    rv, best);
+	}
+}
+
+/* Fingerprint positions [0, haylen - 2); see search.c for the rules. */
+T512 void
+mm_setscan_avx512(const struct mm_needleset *s, const unsigned char *hay,
+    size_t haylen, int rv, struct mm_setbest *best)
+{
+	__m512i lo[MM_SET_FP], hi[MM_SET_FP], r[4];
+	__mmask64 m[4], k;
+	size_t J = haylen - (MM_SET_FP - 1), j, e, b;
+	int t;
+
+	for (t = 0; t < MM_SET_FP; t++) {
+		lo[t] = _mm512_broadcast_i32x4(
+		    _mm_loadu_si128((const __m128i *)s->lo[t]));
+		hi[t] = _mm512_broadcast_i32x4(
+		    _mm_loadu_si128((const __m128i *)s->hi[t]));
+	}
+	if (!rv) {
+		j = 0;
+		while (j + 256 <= J && best->off < 0) {
+			for (t = 0; t < 4; t++) {
+				r[t] = fp_block(hay + j + 64 * (size_t)t, 0, lo,
+				    hi, 0);
+				m[t] = _mm512_test_epi8_mask(r[t], r[t]);
+			}
+			if ((m[0] | m[1] | m[2] | m[3]) != 0)
+				for (t = 0; t < 4; t++)
+					if (m[t] != 0)
+						set_block(s, hay, haylen,
+						    j + 64 * (size_t)t, r[t],
+						    m[t], 0, best);
+			j += 256;
+		}
+		for (; j < J; j += 64) {
+			if (best->off >= 0 && j > (size_t)best->off + s->maxoff)
+				return;
+			k = lowmask(J - j);
+			r[0] = fp_block(hay + j, k, lo, hi, k != ~(__mmask64)0);
+			m[0] = _mm512_mask_test_epi8_mask(k, r[0], r[0]);
+			if (m[0] != 0)
+				set_block(s, hay, haylen, j, r[0], m[0], 0,
+				    best);
+		}
+		return;
+	}
+	e = J;
+	while (e >= 256 && best->off < 0) {
+		b = e - 256;
+		for (t = 0; t < 4; t++) {
+			r[t] = fp_block(hay + b + 64 * (size_t)t, 0, lo, hi, 0);
+			m[t] = _mm512_test_epi8_mask(r[t], r[t]);
+		}
+		if ((m[0] | m[1] | m[2] | m[3]) != 0)
+			for (t = 3; t >= 0; t--)
+				if (m[t] != 0)
+					set_block(s, hay, haylen,
+					    b + 64 * (size_t)t, r[t], m[t], 1,
+					    best);
+		e = b;
+	}
+	while (e > 0) {
+		if (best->off >= 0 && e <= (size_t)best->off)
+			return;
+		b = e >= 64 ? e - 64 : 0;
+		k = lowmask(e - b);
+		r[0] = fp_block(hay + b, k, lo, hi, k != ~(__mmask64)0);
+		m[0] = _mm512_mask_test_epi8_mask(k, r[0], r[0]);
+		if (m[0] != 0)
+			set_block(s, hay, haylen, b, r[0], m[0], 1, best);
+		e = b;
+	}
+}
+
+#else
+/* Not x86: search.c never refers to this file's functions. */
+typedef int mm_search_avx512_unused;
+#endif

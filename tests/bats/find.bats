@@ -1,0 +1,347 @@
+#!/usr/bin/env bats
+# find.bats - mmfind: find, rfind, all, count, hex, sets, regex, threads.
+
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'one two ones' >o.txt
+}
+
+@test "mmfind prints the offset of the first match, exit 0" {
+	run -0 --separate-stderr mmfind on o.txt
+	assert_output "0"
+	[ -z "$stderr" ]
+	run -0 mmfind two o.txt
+	assert_output "4"
+}
+
+@test "mmfind exits 1 and prints nothing when nothing matches" {
+	run -1 --separate-stderr mmfind zzz o.txt
+	assert_output ""
+	[ -z "$stderr" ]
+}
+
+@test "mmfind -a prints every non-overlapping match; --overlap adds the rest" {
+	printf 'aaaa' >a.txt
+	run -0 mmfind -a aa a.txt
+	assert_output "$(printf '0\n2')"
+	run -0 mmfind -a --overlap aa a.txt
+	assert_output "$(printf '0\n1\n2')"
+	run -0 mmfind -c aa a.txt
+	assert_output "2"
+	run -0 mmfind -c --overlap aa a.txt
+	assert_output "3"
+}
+
+@test "mmfind -r is rfind; -r -a goes from the end backwards" {
+	run -0 mmfind -r on o.txt
+	assert_output "8"
+	run -0 mmfind -r -a o o.txt
+	assert_output "$(printf '8\n6\n0')"
+	printf 'aaaaa' >a.txt
+	run -0 mmfind -r -a aa a.txt
+	assert_output "$(printf '3\n1')"
+	run -0 mmfind -r -a --overlap aa a.txt
+	assert_output "$(printf '3\n2\n1\n0')"
+}
+
+@test "mmfind -c counts, and prints 0 with exit 1 when nothing matches" {
+	run -0 mmfind -c o o.txt
+	assert_output "3"
+	run -1 mmfind -c zz o.txt
+	assert_output "0"
+}
+
+@test "mmfind -m stops after N matches" {
+	run -0 mmfind -a -m 2 o o.txt
+	assert_output "$(printf '0\n6')"
+	run -0 mmfind -c -m 2 o o.txt
+	assert_output "2"
+	run -1 mmfind -a -m 0 o o.txt
+	assert_output ""
+}
+
+@test "mmfind -x takes hex with separators and ?? wildcards" {
+	printf 'ab\x00\xffcd\x00\xee' >b.bin
+	run -0 mmfind -x '00 ff' b.bin
+	assert_output "2"
+	run -0 mmfind -x '0x00:ff' b.bin
+	assert_output "2"
+	run -0 mmfind -a -x '00??' b.bin
+	assert_output "$(printf '2\n6')"
+	run -0 mmfind -a -x '??00' b.bin
+	assert_output "$(printf '1\n5')"
+}
+
+@test "mmfind -e finds several patterns in one pass, leftmost then longest" {
+	run -0 mmfind -a -e two -e one -e ones o.txt
+	assert_output "$(printf '0\n4\n8')"
+	run -0 mmfind -c -e on -e ones o.txt
+	assert_output "2"
+	run -0 mmfind -a -x 6f -e two o.txt
+	assert_output "$(printf '0\n4\n8')"
+}
+
+@test "mmfind -f takes a whole file as the pattern, NUL bytes included" {
+	printf 'x\x00y' >pat
+	printf 'aax\x00yb x\x00y' >h.bin
+	run -0 mmfind -a -f pat h.bin
+	assert_output "$(printf '2\n7')"
+	run -0 bash -c 'printf "two" | mmfind -f - o.txt'
+	assert_output "4"
+}
+
+@test "mmfind -i matches ASCII letters in either case" {
+	printf 'Hello HELLO hello' >h.txt
+	run -0 mmfind -a -i hello h.txt
+	assert_output "$(printf '0\n6\n12')"
+	run -0 mmfind -c -i -x '68454c' h.txt
+	assert_output "3"
+}
+
+@test "mmfind -P matches a PCRE2 regex over the bytes, across newlines" {
+	printf 'ab\ncd\nxyz12' >r.txt
+	run -0 mmfind -a -P '[0-9]+' r.txt
+	assert_output "9"
+	run -0 mmfind -P 'b\ncd' r.txt
+	assert_output "1"
+	run -0 mmfind -P '\x00\xff' <(printf 'a\x00\xff')
+	assert_output "1"
+	run -0 mmfind -c -i -P 'XY' r.txt
+	assert_output "1"
+	run -0 mmfind -r -P '[a-z]' r.txt
+	assert_output "8"
+}
+
+@test "mmfind reports an invalid regex with PCRE2's reason and position" {
+	run -2 --separate-stderr mmfind -P 'a(b' o.txt
+	[[ "$stderr" == "mmfind: invalid regex 'a(b' at offset 3: missing closing parenthesis" ]]
+}
+
+@test "mmfind --radix=x prints 0x offsets that mmread takes as they are" {
+	run -0 mmfind --radix=x -a o o.txt
+	assert_output "$(printf '0x0\n0x6\n0x8')"
+	off=$(mmfind --radix=x two o.txt)
+	run -0 mmread o.txt "$off" 3
+	assert_output "two"
+	run -2 --separate-stderr mmfind --radix=o o o.txt
+}
+
+@test "mmfind with several files prefixes FILE: and follows grep's exit rules" {
+	printf 'nix hier' >n.txt
+	run -0 mmfind o o.txt n.txt
+	assert_output "o.txt:0"
+	run -1 mmfind zz o.txt n.txt
+	run -0 mmfind -c o o.txt n.txt
+	assert_output "$(printf 'o.txt:3\nn.txt:0')"
+	run -0 mmfind -h -a two o.txt o.txt
+	assert_output "$(printf '4\n4')"
+	run -0 mmfind -H two o.txt
+	assert_output "o.txt:4"
+	run -0 mmfind -l e o.txt n.txt
+	assert_output "$(printf 'o.txt\nn.txt')"
+	run -2 --separate-stderr mmfind two missing o.txt
+	assert_output "o.txt:4"
+	assert_equal "$stderr" "mmfind: missing: No such file or directory"
+	run -0 --separate-stderr mmfind -q two missing o.txt
+	run -0 --separate-stderr mmfind -q two o.txt missing
+	[ -z "$stderr" ]
+	run -1 mmfind -q zz o.txt
+}
+
+@test "mmfind reads standard input, pipes, FIFOs and /proc" {
+	run -0 bash -c 'cat o.txt | mmfind -a o'
+	assert_output "$(printf '0\n6\n8')"
+	run -0 bash -c 'cat o.txt | mmfind -r o -'
+	assert_output "8"
+	run -0 bash -c 'cat o.txt | mmfind -a -s -6 o -'
+	assert_output "$(printf '6\n8')"
+	mkfifo fifo
+	cat o.txt >fifo &
+	run -0 mmfind -c o fifo
+	assert_output "3"
+	wait
+	run -0 mmfind Linux /proc/version
+	assert_output "0"
+}
+
+@test "mmfind finds matches that straddle the read buffer of a pipe" {
+	need_python
+	"$PYTHON3" -c '
+import sys
+buf = bytearray(b"." * (1 << 20))
+for off in (100, 262144 - 3, 524287, 786430, len(buf) - 6):
+    buf[off:off + 6] = b"NEEDLE"
+sys.stdout.buffer.write(buf)' >big.txt
+	want=$(mmfind -a NEEDLE big.txt)
+	run -0 bash -c 'cat big.txt | mmfind -a NEEDLE'
+	assert_output "$want"
+	[ "$(echo "$want" | wc -l)" = 5 ]
+	run -0 bash -c 'cat big.txt | mmfind -a -e NEEDLE -e DLE.'
+	assert_output "$(mmfind -a -e NEEDLE -e DLE. big.txt)"
+}
+
+@test "mmfind agrees with Python's find/rfind for every start and end" {
+	need_python
+	"$PYTHON3" - <<'PY'
+import subprocess, sys
+data = b'one two ones'
+open('o.txt', 'wb').write(data)
+n = len(data)
+for sub in (b'o', b'on', b'two', b'ones', b's', b''):
+    for i in range(-n - 1, n + 2):
+        for j in range(-n - 1, n + 2):
+            for rev in (0, 1):
+                want = (data.rfind if rev else data.find)(sub, i, j)
+                args = ['mmfind', '-s', str(i), '-E', str(j)]
+                args += ['-r'] if rev else []
+                args += ['-x', sub.hex(), 'o.txt']
+                got = subprocess.run(args, capture_output=True)
+                out = got.stdout.decode().strip()
+                if want < 0:
+                    ok = got.returncode == 1 and out == ''
+                else:
+                    ok = got.returncode == 0 and out == str(want)
+                if not ok:
+                    sys.exit('%r: want %d, got rc %d %r' %
+                             (args, want, got.returncode, out))
+PY
+}
+
+@test "mmfind -a and -c agree with Python on random files with NUL bytes" {
+	need_python
+	"$PYTHON3" - <<'PY'
+import random, re, subprocess, sys
+r = random.Random(11)
+for t in range(40):
+    n = r.choice([0, 1, 5, 100, 5000, 70000])
+    alpha = r.choice([b'ab', b'\x00\x01', bytes(range(256)), b'a\x00'])
+    data = bytes(r.choice(alpha) for _ in range(n))
+    open('h.bin', 'wb').write(data)
+    if n and r.random() < 0.7:
+        i = r.randrange(n)
+        sub = data[i:i + r.randint(1, 9)]
+    else:
+        sub = bytes(r.choice(alpha) for _ in range(r.randint(1, 4)))
+    want, i = [], 0
+    while True:
+        k = data.find(sub, i)
+        if k < 0:
+            break
+        want.append(k)
+        i = k + len(sub)
+    over = [k for k in range(n) if data.startswith(sub, k)]
+    for args, exp in ((['-a'], want), (['-a', '--overlap'], over),
+                      (['-r', '-a', '--overlap'], over[::-1])):
+        got = subprocess.run(['mmfind'] + args + ['-x', sub.hex(), 'h.bin'],
+                             capture_output=True).stdout.split()
+        if [int(x) for x in got] != exp:
+            sys.exit('%s %r in %d bytes: %r != %r' % (args, sub, n, got[:5], exp[:5]))
+    c = subprocess.run(['mmfind', '-c', '-x', sub.hex(), 'h.bin'],
+                       capture_output=True).stdout
+    if int(c) != data.count(sub):
+        sys.exit('count %r: %s != %d' % (sub, c, data.count(sub)))
+PY
+}
+
+@test "mmfind -P -a agrees with Python's re.finditer" {
+	need_python
+	"$PYTHON3" - <<'PY'
+import random, re, subprocess, sys
+r = random.Random(5)
+data = bytes(r.choice(b'ab \n0123') for _ in range(20000))
+open('t.bin', 'wb').write(data)
+for pat in (rb'[0-9]+', rb'a b', rb'\d\s', rb'(?s)a.b', rb'^a', rb'b$', rb'x*'):
+    want = [m.start() for m in re.finditer(pat, data)]
+    got = subprocess.run(['mmfind', '-a', '-P', pat.decode(), 't.bin'],
+                         capture_output=True).stdout.split()
+    if [int(x) for x in got] != want:
+        sys.exit('%r: %r != %r' % (pat, got[:5], want[:5]))
+PY
+}
+
+@test "mmfind -j gives output identical to -j1, in file order" {
+	need_python
+	"$PYTHON3" -c '
+import random, sys
+r = random.Random(2)
+buf = bytearray(r.getrandbits(8) for _ in range(1 << 16)) * 1200
+for k in range(0, len(buf) - 40, 987_653):
+    buf[k:k + 4] = b"abab"
+sys.stdout.buffer.write(buf)' >big.bin
+	for args in "-a -x 6162" "-a -x 61626162" "-a --overlap -x 6162" \
+	    "-c -x 6162" "-x 61626162" "-a -e abab -e bab" "-c -x 00"; do
+		one=$(mmfind -j1 $args big.bin)
+		two=$(mmfind -j2 $args big.bin)
+		four=$(mmfind -j4 $args big.bin)
+		[ "$one" = "$two" ] || fail "-j2 differs for $args"
+		[ "$one" = "$four" ] || fail "-j4 differs for $args"
+	done
+	printf 'ab%.0s' $(seq 1 20000000) >ab.txt
+	run -0 mmfind -j2 -c --overlap aba ab.txt
+	assert_output "19999999"
+	run -0 mmfind -j2 -c aba ab.txt
+	assert_output "$(mmfind -j1 -c aba ab.txt)"
+}
+
+@test "mmfind finds a needle past 4 GiB in a 5 GiB sparse file" {
+	truncate -s 5G sparse
+	printf 'NEEDLE' | dd of=sparse bs=1 seek=$((4 * 1024 * 1024 * 1024 + 12345)) conv=notrunc status=none
+	run -0 mmfind -r NEEDLE sparse
+	assert_output "4294979641"
+	run -0 mmfind -s 4G NEEDLE sparse
+	assert_output "4294979641"
+	run -0 mmread sparse 4294979641 6
+	assert_output "NEEDLE"
+}
+
+@test "mmfind gives exit 2, not a crash, when the file shrinks during the scan" {
+	# Every byte matches, so mmfind blocks on the full pipe mid-scan
+	# while the file is cut under its mapping.
+	truncate -s 64M shrinking
+	( set +e; mmfind -a -x 00 shrinking; echo "rc=$?" >rc ) 2>err | {
+		sleep 0.5
+		truncate -s 4096 shrinking
+		cat >/dev/null
+	}
+	assert_equal "$(cat rc)" "rc=2"
+	run cat err
+	assert_output "mmfind: shrinking: the file shrank from 67108864 to 4096 bytes while it was searched"
+}
+
+@test "mmfind treats empty files and the empty pattern as bytes.find does" {
+	: >empty
+	run -1 mmfind x empty
+	run -0 mmfind -x '' empty
+	assert_output "0"
+	run -0 mmfind -c -x '' o.txt
+	assert_output "13"
+	run -0 mmfind -r -x '' o.txt
+	assert_output "12"
+	run -1 mmfind -x '' -s 99 o.txt
+	run -0 bash -c 'cat o.txt | mmfind -c -x ""'
+	assert_output "13"
+}
+
+@test "mmfind rejects bad input with exit 2 and a clear message" {
+	run -2 --separate-stderr mmfind -x 'abc' o.txt
+	[[ "$stderr" == "mmfind: invalid hex in pattern 'abc' at character 4"* ]]
+	run -2 --separate-stderr mmfind -x 'zz' o.txt
+	run -2 --separate-stderr mmfind -s 1.5 o o.txt
+	assert_equal "$stderr" "mmfind: invalid start '1.5'"
+	run -2 --separate-stderr mmfind -E 16E o o.txt
+	[[ "$stderr" == *"too large"* ]]
+	run -2 --separate-stderr mmfind -m -1 o o.txt
+	run -2 --separate-stderr mmfind o .
+	assert_equal "$stderr" "mmfind: .: is a directory"
+	run -2 --separate-stderr mmfind
+	[[ "$stderr" == *"missing PATTERN"* ]]
+	run -2 --separate-stderr mmfind -f missing o.txt
+	assert_equal "$stderr" "mmfind: missing: No such file or directory"
+	run -2 --separate-stderr mmfind -P a -e b o.txt
+	run -2 --separate-stderr mmfind --overlap o o.txt
+	run -2 --separate-stderr mmfind -j -1 o o.txt
+	run -2 --separate-stderr mmfind --bogus o o.txt
+	[[ "$stderr" == *"Try 'mmfind --help' for more information."* ]]
+}
