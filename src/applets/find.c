@@ -384,6 +384,6 @@ done:
 	free(o.end);
 	free(o.radix);
 	free(o.max);
-	poptFreeContext(pc);
+	app_popt_free(pc);
 	return app_finish(st);
 }

@@ -28,7 +28,9 @@
 #define INLINE	static inline __attribute__((always_inline))
 
 /* How far ahead to prefetch; the hardware prefetcher alone lags. */
+#ifndef PF_DIST
 #define PF_DIST	1024
+#endif
 
 INLINE __mmask64
 lowmask(size_t cnt)
@@ -55,19 +57,55 @@ struct filt {
 	__m512i		 b0, b1, b2, m0, m1, m2;
 };
 
-INLINE T512 __mmask64
-filt1(const unsigned char *p, __mmask64 r, __m512i b, __m512i m,
+INLINE T512 __m512i
+load(const unsigned char *p, __mmask64 k, const int partial)
+{
+	if (partial)
+		return _mm512_maskz_loadu_epi8(k, p);
+	return _mm512_loadu_si512((const void *)p);
+}
+
+/*
+ * Byte c of the result is zero when every filter byte matches for a start
+ * at i + c.  XOR-and-OR (ternary logic) keeps the dependency chain at
+ * three single-cycle ops and off port 5, where byte compares into mask
+ * registers queue; that chain is what a find-all loop waits on after
+ * every match.
+ */
+INLINE T512 __m512i
+filtv(const struct filt *f, size_t i, __mmask64 k, const int np,
     const int fold, const int partial)
 {
-	__m512i x;
+	__m512i x0, x1, x2, r;
 
-	if (partial)
-		x = _mm512_maskz_loadu_epi8(r, p);
-	else
-		x = _mm512_loadu_si512((const void *)p);
-	if (fold)
-		x = _mm512_and_si512(x, m);
-	return _mm512_mask_cmpeq_epi8_mask(r, x, b);
+	x0 = load(f->q0 + i, k, partial);
+	if (fold) {
+		/* (x & m) ^ b, then OR of the three */
+		r = _mm512_ternarylogic_epi32(x0, f->m0, f->b0, 0x6a);
+		if (np >= 2) {
+			x1 = load(f->q1 + i, k, partial);
+			x1 = _mm512_ternarylogic_epi32(x1, f->m1, f->b1, 0x6a);
+			if (np >= 3) {
+				x2 = load(f->q2 + i, k, partial);
+				x2 = _mm512_ternarylogic_epi32(x2, f->m2, f->b2,
+				    0x6a);
+				r = _mm512_ternarylogic_epi32(r, x1, x2, 0xfe);
+			} else
+				r = _mm512_or_si512(r, x1);
+		}
+		return r;
+	}
+	r = _mm512_xor_si512(x0, f->b0);
+	if (np >= 2) {
+		/* r | (x ^ b) */
+		x1 = load(f->q1 + i, k, partial);
+		r = _mm512_ternarylogic_epi32(r, x1, f->b1, 0xf6);
+	}
+	if (np >= 3) {
+		x2 = load(f->q2 + i, k, partial);
+		r = _mm512_ternarylogic_epi32(r, x2, f->b2, 0xf6);
+	}
+	return r;
 }
 
 /* Filter 64 start positions at i; k limits lanes for tails. */
@@ -75,15 +113,23 @@ INLINE T512 __mmask64
 filt(const struct filt *f, size_t i, __mmask64 k, const int np,
     const int fold, const int partial)
 {
-	__mmask64 r;
+	__m512i r;
 
-	r = filt1(f->q0 + i, k, f->b0, f->m0, fold, partial);
-	if (np >= 2)
-		r = filt1(f->q1 + i, r, f->b1, f->m1, fold, partial);
-	if (np >= 3)
-		r = filt1(f->q2 + i, r, f->b2, f->m2, fold, partial);
-	return r;
+	r = filtv(f, i, k, np, fold, partial);
+	return _mm512_mask_testn_epi8_mask(k, r, r);
 }
+
+/* Any candidate among four filtered blocks? */
+INLINE T512 int
+any4(__m512i r0, __m512i r1, __m512i r2, __m512i r3)
+{
+	__m512i m;
+
+	m = _mm512_min_epu8(_mm512_min_epu8(r0, r1), _mm512_min_epu8(r2, r3));
+	return _mm512_testn_epi8_mask(m, m) != 0;
+}
+
+#define ONES	(~(__mmask64)0)
 
 INLINE T512 int
 verify(const struct mm_needle *n, const unsigned char *p, __m512i v0,
@@ -163,6 +209,7 @@ fwd(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
 {
 	struct filt f;
 	__m512i v0, m0;
+	__m512i r0, r1, r2, r3;
 	__mmask64 k0, a0, a1, a2, a3, k;
 	const size_t last = haylen - n->len;
 	size_t i = *ip, start = *ip, cand = 0, c;
@@ -171,16 +218,30 @@ fwd(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
 	k0 = lowmask(n->len);
 	v0 = _mm512_loadu_si512((const void *)n->val);
 	m0 = _mm512_loadu_si512((const void *)n->msk);
+	/*
+	 * One block first: in find-all loops the next match is often close,
+	 * and a quick answer beats a wide one.
+	 */
+	if (i + 63 <= last) {
+		a0 = filt(&f, i, ONES, np, fold, 0);
+		CHECK(i, a0);
+		i += 64;
+	}
 	while (i + 255 <= last) {
-		prefetch4((uintptr_t)(f.q0 + i) + PF_DIST);
-		a0 = filt(&f, i, ~(__mmask64)0, np, fold, 0);
-		a1 = filt(&f, i + 64, ~(__mmask64)0, np, fold, 0);
-		a2 = filt(&f, i + 128, ~(__mmask64)0, np, fold, 0);
-		a3 = filt(&f, i + 192, ~(__mmask64)0, np, fold, 0);
-		if (__builtin_expect((a0 | a1 | a2 | a3) == 0, 1)) {
+		if (PF_DIST)
+			prefetch4((uintptr_t)(f.q0 + i) + PF_DIST);
+		r0 = filtv(&f, i, ONES, np, fold, 0);
+		r1 = filtv(&f, i + 64, ONES, np, fold, 0);
+		r2 = filtv(&f, i + 128, ONES, np, fold, 0);
+		r3 = filtv(&f, i + 192, ONES, np, fold, 0);
+		if (__builtin_expect(!any4(r0, r1, r2, r3), 1)) {
 			i += 256;
 			continue;
 		}
+		a0 = _mm512_testn_epi8_mask(r0, r0);
+		a1 = _mm512_testn_epi8_mask(r1, r1);
+		a2 = _mm512_testn_epi8_mask(r2, r2);
+		a3 = _mm512_testn_epi8_mask(r3, r3);
 		CHECK(i, a0);
 		CHECK(i + 64, a1);
 		CHECK(i + 128, a2);
@@ -193,7 +254,7 @@ fwd(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
 	}
 	for (; i <= last; i += 64) {
 		k = lowmask(last - i + 1);
-		if (k == ~(__mmask64)0)
+		if (k == ONES)
 			a0 = filt(&f, i, k, np, fold, 0);
 		else
 			a0 = filt(&f, i, k, np, fold, 1);
@@ -208,7 +269,7 @@ rev(const struct mm_needle *n, const unsigned char *hay, size_t *ep,
     const int np, const int fold, int bail)
 {
 	struct filt f;
-	__m512i v0, m0;
+	__m512i v0, m0, r0, r1, r2, r3;
 	__mmask64 k0, a0, a1, a2, a3;
 	size_t e = *ep, start = *ep, cand = 0, c, b;
 	int bit;
@@ -219,15 +280,20 @@ rev(const struct mm_needle *n, const unsigned char *hay, size_t *ep,
 	m0 = _mm512_loadu_si512((const void *)n->msk);
 	while (e >= 256) {
 		b = e - 256;
-		prefetch4((uintptr_t)(f.q0 + b) - PF_DIST);
-		a0 = filt(&f, b, ~(__mmask64)0, np, fold, 0);
-		a1 = filt(&f, b + 64, ~(__mmask64)0, np, fold, 0);
-		a2 = filt(&f, b + 128, ~(__mmask64)0, np, fold, 0);
-		a3 = filt(&f, b + 192, ~(__mmask64)0, np, fold, 0);
-		if (__builtin_expect((a0 | a1 | a2 | a3) == 0, 1)) {
+		if (PF_DIST)
+			prefetch4((uintptr_t)(f.q0 + b) - PF_DIST);
+		r0 = filtv(&f, b, ONES, np, fold, 0);
+		r1 = filtv(&f, b + 64, ONES, np, fold, 0);
+		r2 = filtv(&f, b + 128, ONES, np, fold, 0);
+		r3 = filtv(&f, b + 192, ONES, np, fold, 0);
+		if (__builtin_expect(!any4(r0, r1, r2, r3), 1)) {
 			e = b;
 			continue;
 		}
+		a0 = _mm512_testn_epi8_mask(r0, r0);
+		a1 = _mm512_testn_epi8_mask(r1, r1);
+		a2 = _mm512_testn_epi8_mask(r2, r2);
+		a3 = _mm512_testn_epi8_mask(r3, r3);
 		RCHECK(b + 192, a3);
 		RCHECK(b + 128, a2);
 		RCHECK(b + 64, a1);
@@ -241,7 +307,7 @@ rev(const struct mm_needle *n, const unsigned char *hay, size_t *ep,
 	while (e > 0) {
 		b = e >= 64 ? e - 64 : 0;
 		if (e - b == 64)
-			a0 = filt(&f, b, ~(__mmask64)0, np, fold, 0);
+			a0 = filt(&f, b, ONES, np, fold, 0);
 		else
 			a0 = filt(&f, b, lowmask(e - b), np, fold, 1);
 		RCHECK(b, a0);
