@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -55,10 +56,62 @@ fail:
 	return rc;
 }
 
+/*
+ * The literal bytes every match of RE starts with, when RE begins with
+ * plain characters and has no alternation at all (a conservative test).
+ * The search kernels then find candidates at literal speed and PCRE2
+ * only confirms them, anchored: the leftmost candidate that matches is
+ * the leftmost match, since every match starts with these bytes.
+ */
+static size_t
+re_prefix(const char *re, unsigned char *out, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)re;
+	size_t n = 0, adv;
+	unsigned char c;
+	unsigned int v;
+
+	if (strchr(re, '|') != NULL)
+		return 0;
+	while (*p != '\0' && n < cap) {
+		if (p[0] == '\\') {
+			if (p[1] != '\0' && (ispunct(p[1]) || p[1] == ' ')) {
+				c = p[1];
+				adv = 2;
+			} else if (p[1] == 'x' && isxdigit(p[2]) &&
+			    isxdigit(p[3]) && sscanf((const char *)p + 2,
+			    "%2x", &v) == 1) {
+				c = (unsigned char)v;
+				adv = 4;
+			} else if (p[1] == 'n' || p[1] == 't' || p[1] == 'r') {
+				c = p[1] == 'n' ? '\n' : p[1] == 't' ? '\t' :
+				    '\r';
+				adv = 2;
+			} else
+				break;
+		} else if (strchr(".^$*+?()[]{}", p[0]) != NULL) {
+			break;
+		} else {
+			c = p[0];
+			adv = 1;
+		}
+		p += adv;
+		/* A quantified character is not always there. */
+		if (*p == '*' || *p == '?' || *p == '{')
+			break;
+		out[n++] = c;
+		if (*p == '+')
+			break;
+	}
+	return n;
+}
+
 int
 mm_matcher_regex(struct mm_matcher *m, const char *re, int flags,
     int *errcode, size_t *erroff)
 {
+	unsigned char pre[64];
+	size_t npre;
 	pcre2_code *code;
 	uint32_t opts = PCRE2_NEVER_UTF | PCRE2_NEVER_UCP;
 	PCRE2_SIZE eo = 0;
@@ -83,6 +136,11 @@ mm_matcher_regex(struct mm_matcher *m, const char *re, int flags,
 	}
 	m->re = code;
 	m->maxlen = SIZE_MAX;
+	/* Short prefixes gain nothing over PCRE2's own first-byte scan. */
+	if ((npre = re_prefix(re, pre, sizeof(pre))) >= 3 &&
+	    mm_needle_new(&m->re_prefix, pre, NULL, npre,
+	    (flags & MM_MATCHER_ICASE) ? MM_NEEDLE_ICASE : 0, NULL, 0) < 0)
+		m->re_prefix = NULL;
 	return 0;
 }
 
@@ -104,6 +162,8 @@ mm_matcher_free(struct mm_matcher *m)
 		if (m->needles[i] != NULL)
 			mm_needle_free(m->needles[i]);
 	free(m->needles);
+	if (m->re_prefix != NULL)
+		mm_needle_free(m->re_prefix);
 	if (m->md != NULL)
 		pcre2_match_data_free(m->md);
 	if (m->re != NULL)
@@ -117,9 +177,23 @@ re_match(struct mm_matcher *m, const unsigned char *hay, size_t len,
     size_t from, size_t *off, size_t *mlen)
 {
 	PCRE2_SIZE *ov;
+	ptrdiff_t q;
 	int rc;
 
-	rc = pcre2_match(m->re, hay, len, from, 0, m->md, NULL);
+	if (m->re_prefix != NULL) {
+		/* Candidates from the literal prefix, confirmed anchored. */
+		for (;;) {
+			if (from > len || (q = mm_find(m->re_prefix,
+			    hay + from, len - from)) < 0)
+				return 0;
+			rc = pcre2_match(m->re, hay, len, from + (size_t)q,
+			    PCRE2_ANCHORED, m->md, NULL);
+			if (rc != PCRE2_ERROR_NOMATCH)
+				break;
+			from += (size_t)q + 1;
+		}
+	} else
+		rc = pcre2_match(m->re, hay, len, from, 0, m->md, NULL);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
 	if (rc < 0) {

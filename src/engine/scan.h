@@ -21,6 +21,7 @@ struct mm_matcher {
 	struct mm_needleset	*set;
 	void			*re;		/* pcre2_code_8 */
 	void			*md;		/* pcre2_match_data_8 */
+	struct mm_needle	*re_prefix;	/* literal start of every match */
 	size_t			 minlen;	/* shortest match (literals) */
 	size_t			 maxlen;	/* longest match (literals) */
 	int			 re_err;	/* the last PCRE2 error code */

@@ -935,6 +935,63 @@ mm_needleset_free(struct mm_needleset *s)
 	free(s);
 }
 
+/*
+ * Without pshufb (SSE2, portable) a scalar fingerprint loop runs at about
+ * a byte per cycle, slower than the needles' own kernels.  So walk the
+ * haystack in L2-sized chunks and run every needle's kernel over each:
+ * memory is still read once, and the per-needle rescans hit the cache.
+ */
+#define SET_CHUNK	((size_t)64 * 1024)
+
+static void
+set_chunked(const struct mm_needleset *s, const unsigned char *hay,
+    size_t haylen, int rev, struct mm_setbest *best)
+{
+	const struct mm_needle *n;
+	size_t c, span, cs, ce, wl, i;
+	ptrdiff_t r;
+
+	if (!rev) {
+		for (c = 0; c < haylen && best->off < 0; c += span) {
+			/* starts [c, c + span) */
+			span = haylen - c < SET_CHUNK ? haylen - c : SET_CHUNK;
+			for (i = 0; i < s->count; i++) {
+				n = s->needles[i];
+				if (n->len == 0 || n->len > haylen - c)
+					continue;
+				wl = haylen - c - n->len + 1 > span ?
+				    span + n->len - 1 : haylen - c;
+				r = mm_find(n, hay + c, wl);
+				if (r >= 0 && set_better(best, c + (size_t)r,
+				    n->len, i, 0)) {
+					best->off = (ptrdiff_t)c + r;
+					best->len = n->len;
+					best->idx = i;
+				}
+			}
+		}
+		return;
+	}
+	for (ce = haylen; ce > 0 && best->off < 0; ce = cs) {
+		/* starts [cs, ce) */
+		cs = ce > SET_CHUNK ? ce - SET_CHUNK : 0;
+		for (i = 0; i < s->count; i++) {
+			n = s->needles[i];
+			if (n->len == 0 || n->len > haylen - cs)
+				continue;
+			wl = haylen - cs - n->len + 1 > ce - cs ?
+			    ce - cs + n->len - 1 : haylen - cs;
+			r = mm_rfind(n, hay + cs, wl);
+			if (r >= 0 && set_better(best, cs + (size_t)r, n->len,
+			    i, 1)) {
+				best->off = (ptrdiff_t)cs + r;
+				best->len = n->len;
+				best->idx = i;
+			}
+		}
+	}
+}
+
 static void
 set_scan(const struct mm_needleset *s, const unsigned char *hay,
     size_t haylen, int rev, struct mm_setbest *best)
@@ -982,7 +1039,9 @@ mm_findset(const struct mm_needleset *s, const unsigned char *hay,
 				best.idx = i;
 			}
 		}
-	} else if (haylen > 0) {
+	} else if (haylen > 0 && s->level < MM_CPU_AVX2)
+		set_chunked(s, hay, haylen, 0, &best);
+	else if (haylen > 0) {
 		set_scan(s, hay, haylen, 0, &best);
 		if (s->has_short)
 			set_tail(s, hay, haylen, haylen >= MM_SET_FP ?
@@ -1005,7 +1064,9 @@ mm_rfindset(const struct mm_needleset *s, const unsigned char *hay,
 		/* Nothing but an empty needle starts at haylen. */
 		best.off = (ptrdiff_t)haylen;
 		best.idx = s->empty_idx;
-	} else if (haylen > 0) {
+	} else if (haylen > 0 && s->level < MM_CPU_AVX2)
+		set_chunked(s, hay, haylen, 1, &best);
+	else if (haylen > 0) {
 		if (s->has_short)
 			set_tail(s, hay, haylen, haylen >= MM_SET_FP ?
 			    haylen - (MM_SET_FP - 1) : 0, 1, &best);

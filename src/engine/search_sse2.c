@@ -236,40 +236,54 @@ rev(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
 	return -1;
 }
 
+/*
+ * One out-of-line instance per (positions, fold): each gets the whole
+ * register file, so the loop keeps its broadcasts out of the stack.
+ */
+#define INST(np, fold)							\
+static T128 __attribute__((noinline)) ptrdiff_t			\
+fwd_##np##fold(const struct mm_needle *n, const unsigned char *hay,	\
+    size_t haylen, size_t *ip, int bail)				\
+{									\
+	return fwd(n, hay, haylen, ip, np, fold, bail);			\
+}									\
+static T128 __attribute__((noinline)) ptrdiff_t			\
+rev_##np##fold(const struct mm_needle *n, const unsigned char *hay,	\
+    size_t haylen, size_t *ep, int bail)				\
+{									\
+	(void)haylen;							\
+	return rev(n, hay, haylen, ep, np, fold, bail);			\
+}
+INST(1, 0)
+INST(2, 0)
+INST(3, 0)
+INST(1, 1)
+INST(2, 1)
+INST(3, 1)
+#undef INST
+
 static T128 ptrdiff_t
 fwd_np(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
     size_t *ip, int np, int bail)
 {
-	if (n->fold) {
-		if (np == 1)
-			return fwd(n, hay, haylen, ip, 1, 1, bail);
-		if (np == 2)
-			return fwd(n, hay, haylen, ip, 2, 1, bail);
-		return fwd(n, hay, haylen, ip, 3, 1, bail);
-	}
-	if (np == 1)
-		return fwd(n, hay, haylen, ip, 1, 0, bail);
-	if (np == 2)
-		return fwd(n, hay, haylen, ip, 2, 0, bail);
-	return fwd(n, hay, haylen, ip, 3, 0, bail);
+	if (n->fold)
+		return np == 1 ? fwd_11(n, hay, haylen, ip, bail) : np == 2 ?
+		    fwd_21(n, hay, haylen, ip, bail) :
+		    fwd_31(n, hay, haylen, ip, bail);
+	return np == 1 ? fwd_10(n, hay, haylen, ip, bail) : np == 2 ?
+	    fwd_20(n, hay, haylen, ip, bail) : fwd_30(n, hay, haylen, ip, bail);
 }
 
 static T128 ptrdiff_t
 rev_np(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
     size_t *ep, int np, int bail)
 {
-	if (n->fold) {
-		if (np == 1)
-			return rev(n, hay, haylen, ep, 1, 1, bail);
-		if (np == 2)
-			return rev(n, hay, haylen, ep, 2, 1, bail);
-		return rev(n, hay, haylen, ep, 3, 1, bail);
-	}
-	if (np == 1)
-		return rev(n, hay, haylen, ep, 1, 0, bail);
-	if (np == 2)
-		return rev(n, hay, haylen, ep, 2, 0, bail);
-	return rev(n, hay, haylen, ep, 3, 0, bail);
+	if (n->fold)
+		return np == 1 ? rev_11(n, hay, haylen, ep, bail) : np == 2 ?
+		    rev_21(n, hay, haylen, ep, bail) :
+		    rev_31(n, hay, haylen, ep, bail);
+	return np == 1 ? rev_10(n, hay, haylen, ep, bail) : np == 2 ?
+	    rev_20(n, hay, haylen, ep, bail) : rev_30(n, hay, haylen, ep, bail);
 }
 
 T128 ptrdiff_t

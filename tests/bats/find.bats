@@ -252,12 +252,17 @@ import random, re, subprocess, sys
 r = random.Random(5)
 data = bytes(r.choice(b'ab \n0123') for _ in range(20000))
 open('t.bin', 'wb').write(data)
-for pat in (rb'[0-9]+', rb'a b', rb'\d\s', rb'(?s)a.b', rb'^a', rb'b$', rb'x*'):
-    want = [m.start() for m in re.finditer(pat, data)]
-    got = subprocess.run(['mmfind', '-a', '-P', pat.decode(), 't.bin'],
+pats = (rb'[0-9]+', rb'a b', rb'\d\s', rb'(?s)a.b', rb'^a', rb'b$', rb'x*',
+        rb'ab 0+', rb'a b?1', rb'\n\n0', rb'01 [0-9]', rb'ba\ ab+\d',
+        rb'b\x20a{2}', rb'0123|ab a')
+upper = (rb'AB 0+', rb'A B?1', rb'01 [0-9]', rb'BA\ AB+', rb'0123|AB A')
+for pat, icase in [(p, 0) for p in pats] + [(p, 1) for p in upper]:
+    want = [m.start() for m in re.finditer(pat, data, re.I if icase else 0)]
+    args = ['mmfind', '-a'] + (['-i'] if icase else [])
+    got = subprocess.run(args + ['-P', pat.decode(), 't.bin'],
                          capture_output=True).stdout.split()
     if [int(x) for x in got] != want:
-        sys.exit('%r: %r != %r' % (pat, got[:5], want[:5]))
+        sys.exit('%r icase %d: %r != %r' % (pat, icase, got[:5], want[:5]))
 PY
 }
 
