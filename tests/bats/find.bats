@@ -350,3 +350,71 @@ sys.stdout.buffer.write(buf)' >big.bin
 	run -2 --separate-stderr mmfind --bogus o o.txt
 	[[ "$stderr" == *"Try 'mmfind --help' for more information."* ]]
 }
+
+@test "mmfind is exact across its 16 MiB blocks, forwards, backwards and threaded" {
+	need_python
+	"$PYTHON3" - <<'PY'
+import re, subprocess, sys
+M = 1 << 24
+buf = bytearray(b'.' * (40 << 20))
+for base in (M, 2 * M):
+    for d in (-9, -7, -4, -3, -2, -1, 0, 1, 5):
+        buf[base + d * 3:base + d * 3 + 5] = b'abcab'
+data = bytes(buf)
+open('blocks.bin', 'wb').write(data)
+
+def run(*args):
+    out = subprocess.run(['mmfind'] + list(args) + ['blocks.bin'],
+                         capture_output=True).stdout.split()
+    return [int(x) for x in out]
+
+def greedy(subs):
+    res, i = [], 0
+    while True:
+        best = None
+        for s in subs:
+            k = data.find(s, i)
+            if k >= 0 and (best is None or k < best[0] or
+                           (k == best[0] and len(s) > best[1])):
+                best = (k, len(s))
+        if best is None:
+            return res
+        res.append(best[0])
+        i = best[0] + best[1]
+
+def overlap(subs):
+    return sorted({k for s in subs for k in
+                   [m.start() for m in re.finditer(b'(?=' + re.escape(s) + b')', data)]})
+
+def rgreedy(sub):
+    res, e = [], len(data)
+    while True:
+        k = data.rfind(sub, 0, e)
+        if k < 0:
+            return res
+        res.append(k)
+        e = k
+
+checks = [
+    (['-a', '-x', b'abcab'.hex()], greedy([b'abcab'])),
+    (['-a', '-j2', '-x', b'abcab'.hex()], greedy([b'abcab'])),
+    (['-a', '-j3', '-e', 'cab', '-e', 'abc', '-e', 'bcab'],
+     greedy([b'cab', b'abc', b'bcab'])),
+    (['-a', '-e', 'cab', '-e', 'abc', '-e', 'bcab'],
+     greedy([b'cab', b'abc', b'bcab'])),
+    (['-a', '--overlap', '-j2', '-x', b'abcab'.hex()], overlap([b'abcab'])),
+    (['-a', '--overlap', '-e', 'ca', '-e', 'bcab'], overlap([b'ca', b'bcab'])),
+    (['-r', '-a', '-x', b'abcab'.hex()], rgreedy(b'abcab')),
+    (['-r', '-a', '--overlap', '-x', b'abcab'.hex()],
+     overlap([b'abcab'])[::-1]),
+    (['-a', '-P', 'ab(c|x)a'],
+     [m.start() for m in re.finditer(rb'ab(c|x)a', data)]),
+    (['-r', '-x', b'abcab'.hex()], [data.rfind(b'abcab')]),
+    (['-j2', '-x', b'abcab'.hex()], [data.find(b'abcab')]),
+]
+for args, want in checks:
+    got = run(*args)
+    if got != want:
+        sys.exit('%r: %r != %r' % (args, got[:8], want[:8]))
+PY
+}
