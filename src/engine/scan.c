@@ -229,17 +229,12 @@ hits_free(struct hits *h)
 static int
 reverse_collect(struct win *w)
 {
-	struct mm_scan sub = *w->sc;
 	struct hits h;
-	struct win fw;
 	uint64_t bs, lim, blk = w->sc->m->re ? w->len + 1 : BLOCK / 16;
 	size_t i, o, l;
 	int rc = 0;
 
 	memset(&h, 0, sizeof(h));
-	sub.flags = MM_SCAN_ALL | (w->sc->flags & MM_SCAN_OVERLAP);
-	fw = *w;
-	fw.sc = &sub;
 	bs = w->len - w->len % blk;
 	for (;;) {
 		lim = bs + blk > w->len ? w->len + 1 : bs + blk;
@@ -247,7 +242,7 @@ reverse_collect(struct win *w)
 		/* Forward within the block, collecting. */
 		for (uint64_t pos = bs; pos < lim; ) {
 			rc = mm_match_from(w->sc->m, w->hay,
-			    search_end(&fw, lim), pos, &o, &l);
+			    search_end(w, lim), pos, &o, &l);
 			if (rc <= 0 || o >= lim)
 				break;
 			if ((rc = hits_add(&h, o, l, 0)) < 0)
@@ -274,9 +269,16 @@ static int
 reverse_seq(void *arg)
 {
 	struct win *w = arg;
+	size_t o, l;
+	int rc;
 
-	if (w->sc->m->re != NULL || ((w->sc->flags & MM_SCAN_OVERLAP) &&
-	    (w->sc->flags & MM_SCAN_ALL)))
+	if (w->sc->m->re != NULL && !(w->sc->flags & MM_SCAN_ALL)) {
+		/* One regex match: the matcher keeps only the last. */
+		if ((rc = mm_match(w->sc->m, w->hay, w->len, 1, &o, &l)) <= 0)
+			return rc;
+		return emit(w, o, l);
+	}
+	if (w->sc->m->re != NULL || (w->sc->flags & MM_SCAN_OVERLAP))
 		return reverse_collect(w);
 	return reverse_literal(w);
 }

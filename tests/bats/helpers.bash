@@ -16,10 +16,11 @@ if [ -n "${MM_VALGRIND:-}" ]; then
 	MM_VGDIR="$BATS_RUN_TMPDIR/vgbin"
 	mkdir -p "$MM_VGDIR"
 	for a in mmutils $(cd "$MM_BUILDDIR/src" && ls mm* | grep -v '\.'); do
+		# argv[0] stays the link's path, so the applet is found.
 		cat >"$MM_VGDIR/$a" <<VG
 #!/bin/sh
-exec -a "$a" valgrind -q --error-exitcode=99 --leak-check=full \
-    --errors-for-leak-kinds=definite "$MM_BUILDDIR/src/mmutils" "\$@"
+exec valgrind -q --error-exitcode=99 --leak-check=full \
+    --errors-for-leak-kinds=definite "$MM_BUILDDIR/src/$a" "\$@"
 VG
 		chmod +x "$MM_VGDIR/$a"
 	done
