@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -188,6 +189,7 @@ advise(const char *path, const struct mm_advice *a, const char *offstr,
 	struct mm_file f;
 	struct mm_progress pr;
 	struct mm_residency r;
+	const struct mm_advice *pop = NULL;
 	uint64_t offval = 0, start = 0, len = 0;
 	int neg = 0, rc, sig, st = EXIT_OK;
 	off_t size0;
@@ -240,7 +242,20 @@ advise(const char *path, const struct mm_advice *a, const char *offstr,
 	size0 = f.size;
 	mm_signals_hold();
 	mm_progress_start(&pr, o->progress, STDERR_FILENO, path, len);
-	rc = mm_advise(&f, a, start, len, &pr);
+	/*
+	 * willneed --wait reads the range in at once, as populate-read
+	 * does: async readahead of all of it first would only compete with
+	 * the reads that wait.
+	 */
+	if (o->wait && a->advice == MADV_WILLNEED)
+		pop = mm_advice_find("populate-read");
+	if (pop != NULL && pop->advice >= 0) {
+		rc = mm_advise(&f, pop, start, len, &pr);
+		/* A kernel before 5.14: no populate-read. */
+		if (rc == -EINVAL)
+			rc = mm_advise(&f, a, start, len, &pr);
+	} else
+		rc = mm_advise(&f, a, start, len, &pr);
 	if (rc == 0 && o->wait && len > 0)
 		rc = mm_fetch_wait(&f, start, len, o->secs, &pr, &r);
 	mm_progress_end(&pr);

@@ -279,6 +279,9 @@ mm_advise(struct mm_file *f, const struct mm_advice *a, uint64_t off,
 		    MM_ADV_WINDOW;
 		if ((rc = mm_map(f, (off_t)pos, n, &m)) < 0)
 			break;
+		/* Populating faults page by page: read ahead in bulk. */
+		if ((a->flags & MM_ADV_FETCH) && a->advice != MADV_WILLNEED)
+			madvise(m.base, m.baselen, MADV_SEQUENTIAL);
 		for (c = 0; c < n && rc == 0; c += k) {
 			k = n - c < MM_ADV_CHUNK ? n - c : MM_ADV_CHUNK;
 			/* Stop between chunks, but never half-way through

@@ -101,7 +101,9 @@ mm_residency_visible(const struct mm_file *f)
  * cachestat (Linux 6.5) counts the cached pages of a range by walking
  * only what the cache holds, where mincore looks at every page: a window
  * with nothing cached (a cold or sparse part of a huge file) is then
- * known at once.  Only "nothing" is taken from it; mincore says the rest.
+ * known at once, and so is a window with every page cached.  mincore
+ * looks at the windows in between.  (cachestat also counts pages still
+ * being read, which mincore does not: waiting asks mincore alone.)
  */
 #if defined(__linux__) && !defined(__NR_cachestat)
 #define __NR_cachestat	451
@@ -116,8 +118,9 @@ struct cachestat {
 			nr_recently_evicted;
 };
 
-static int
-nothing_cached(int fd, uint64_t off, uint64_t len)
+/* Cached pages of [OFF, OFF+LEN), or -1 when cachestat cannot tell. */
+static int64_t
+cached_pages(int fd, uint64_t off, uint64_t len)
 {
 #ifdef __NR_cachestat
 	static int unsupported;
@@ -125,18 +128,18 @@ nothing_cached(int fd, uint64_t off, uint64_t len)
 	struct cachestat cs;
 
 	if (unsupported)
-		return 0;
+		return -1;
 	if (syscall(__NR_cachestat, fd, &r, &cs, 0) == -1) {
 		if (errno == ENOSYS || errno == EPERM)
 			unsupported = 1;
-		return 0;
+		return -1;
 	}
-	return cs.nr_cache == 0;
+	return (int64_t)cs.nr_cache;
 #else
 	(void)fd;
 	(void)off;
 	(void)len;
-	return 0;
+	return -1;
 #endif
 }
 
@@ -162,8 +165,8 @@ walk_page(struct walk *w, uint64_t at, int state)
 	return rc;
 }
 
-int
-mm_residency(const struct mm_file *f, uint64_t off, uint64_t len,
+static int
+residency(const struct mm_file *f, uint64_t off, uint64_t len, int exact,
     mm_run_fn fn, void *arg, struct mm_residency *res)
 {
 	struct walk w = { fn, arg, 0, -1 };
@@ -171,6 +174,7 @@ mm_residency(const struct mm_file *f, uint64_t off, uint64_t len,
 	unsigned char *vec;
 	uint64_t ps = mm_pagesize(), lo, hi, end, pos, at, a, b;
 	size_t n, i, np;
+	int64_t cached;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -185,12 +189,17 @@ mm_residency(const struct mm_file *f, uint64_t off, uint64_t len,
 		n = hi - pos < MM_ADV_WINDOW ? (size_t)(hi - pos) :
 		    MM_ADV_WINDOW;
 		np = (n + ps - 1) / ps;
-		if (nothing_cached(f->fd, pos, n)) {
+		cached = exact ? -1 : cached_pages(f->fd, pos, n);
+		if (cached == 0 || cached == (int64_t)np) {
 			a = pos < off ? off : pos;
 			b = pos + n > end ? end : pos + n;
 			res->pages += np;
 			res->bytes += b - a;
-			rc = walk_page(&w, pos, 0);
+			if (cached > 0) {
+				res->resident_pages += np;
+				res->resident_bytes += b - a;
+			}
+			rc = walk_page(&w, pos, cached > 0);
 			continue;
 		}
 		if ((rc = mm_map(f, (off_t)pos, n, &m)) < 0)
@@ -222,6 +231,13 @@ mm_residency(const struct mm_file *f, uint64_t off, uint64_t len,
 	return rc;
 }
 
+int
+mm_residency(const struct mm_file *f, uint64_t off, uint64_t len,
+    mm_run_fn fn, void *arg, struct mm_residency *res)
+{
+	return residency(f, off, len, 0, fn, arg, res);
+}
+
 struct fetch {
 	struct mm_file		*f;
 	struct mm_progress	*progress;
@@ -247,6 +263,8 @@ fetch_run(void *arg, uint64_t off, uint64_t len, int resident)
 			return -ETIMEDOUT;
 		if ((rc = mm_map(x->f, (off_t)(off + c), k, &m)) < 0)
 			return rc;
+		/* Faults then read ahead in large requests. */
+		madvise(m.base, m.baselen, MADV_SEQUENTIAL);
 		rc = mm_adv_populate(m.data, k);
 		mm_unmap(&m);
 		if (rc < 0)
@@ -275,7 +293,7 @@ mm_fetch_wait(struct mm_file *f, uint64_t off, uint64_t len, double timeout,
 	x.deadline = timeout > 0 ? now() + timeout : 0;
 	for (pass = 0;; pass++) {
 		/* Counts what was resident before this pass fetched. */
-		rc = mm_residency(f, off, len, fetch_run, &x, res);
+		rc = residency(f, off, len, 1, fetch_run, &x, res);
 		if (rc < 0 && rc != -ETIMEDOUT)
 			return rc;
 		if (rc == 0 && res->resident_pages == res->pages)
@@ -283,7 +301,7 @@ mm_fetch_wait(struct mm_file *f, uint64_t off, uint64_t len, double timeout,
 		if (rc == -ETIMEDOUT ||
 		    (x.deadline > 0 && now() > x.deadline)) {
 			/* The last word: what is resident now. */
-			rc = mm_residency(f, off, len, NULL, NULL, res);
+			rc = residency(f, off, len, 1, NULL, NULL, res);
 			if (rc == 0 && res->resident_pages == res->pages)
 				return 0;
 			return rc < 0 ? rc : -ETIMEDOUT;
