@@ -457,6 +457,9 @@ advise_main(int argc, const char **argv)
 		if (residency(ops[i], &o, several, &out_err) != EXIT_OK)
 			st = EXIT_FAIL;
 done:
+	/* popt hands string values over to us. */
+	free((void *)o.map);
+	free((void *)o.timeout);
 	poptFreeContext(pc);
 	return app_finish(st);
 }
