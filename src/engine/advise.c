@@ -1,0 +1,302 @@
+/*
+ * advise.c - the table of advices and madvise over a file, one window of
+ * the file at a time.  evict is not an madvise: it writes the dirty pages
+ * back (fdatasync) and then drops the range from the page cache
+ * (posix_fadvise DONTNEED).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/mman.h>
+/* glibc's <sys/mman.h> lags the kernel's: MADV_COLLAPSE and later. */
+#if defined(__has_include)
+#if __has_include(<linux/mman.h>)
+#include <linux/mman.h>
+#endif
+#endif
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "advise.h"
+#include "advise_int.h"
+
+#ifndef MADV_FREE
+#define MADV_FREE		(-1)
+#endif
+#ifndef MADV_REMOVE
+#define MADV_REMOVE		(-1)
+#endif
+#ifndef MADV_DONTFORK
+#define MADV_DONTFORK		(-1)
+#endif
+#ifndef MADV_DOFORK
+#define MADV_DOFORK		(-1)
+#endif
+#ifndef MADV_MERGEABLE
+#define MADV_MERGEABLE		(-1)
+#endif
+#ifndef MADV_UNMERGEABLE
+#define MADV_UNMERGEABLE	(-1)
+#endif
+#ifndef MADV_HUGEPAGE
+#define MADV_HUGEPAGE		(-1)
+#endif
+#ifndef MADV_NOHUGEPAGE
+#define MADV_NOHUGEPAGE		(-1)
+#endif
+#ifndef MADV_DONTDUMP
+#define MADV_DONTDUMP		(-1)
+#endif
+#ifndef MADV_DODUMP
+#define MADV_DODUMP		(-1)
+#endif
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK		(-1)
+#endif
+#ifndef MADV_KEEPONFORK
+#define MADV_KEEPONFORK		(-1)
+#endif
+#ifndef MADV_COLD
+#define MADV_COLD		(-1)
+#endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT		(-1)
+#endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ	(-1)
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE	(-1)
+#endif
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED	(-1)
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE		(-1)
+#endif
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL	(-1)
+#endif
+#ifndef MADV_GUARD_REMOVE
+#define MADV_GUARD_REMOVE	(-1)
+#endif
+
+/*
+ * Every advice Linux knows for a mapping, whether or not this build's
+ * headers do (so a missing one is "not in this build", not "unknown").
+ * Left out on purpose: MADV_HWPOISON and MADV_SOFT_OFFLINE, which take
+ * memory out of service (a test tool for the kernel, not advice).
+ */
+static const struct mm_advice advices[] = {
+	{ "normal", MADV_NORMAL, 0,
+	    "no special treatment: the default readahead" },
+	{ "random", MADV_RANDOM, 0,
+	    "expect random access: no readahead on faults" },
+	{ "sequential", MADV_SEQUENTIAL, 0,
+	    "expect sequential access: aggressive readahead" },
+	{ "willneed", MADV_WILLNEED, MM_ADV_FETCH | MM_ADV_LASTING,
+	    "read the range into the page cache in the background" },
+	{ "dontneed", MADV_DONTNEED, 0,
+	    "unmap the range here; the page cache keeps it (see evict)" },
+	{ "free", MADV_FREE, 0,
+	    "free private anonymous memory lazily (not for files)" },
+	{ "remove", MADV_REMOVE, MM_ADV_WRITE | MM_ADV_DATA | MM_ADV_LASTING,
+	    "free the range on disk: its data reads back as zeros" },
+	{ "dontfork", MADV_DONTFORK, 0,
+	    "do not pass the mapping on to child processes" },
+	{ "dofork", MADV_DOFORK, 0,
+	    "undo dontfork" },
+	{ "mergeable", MADV_MERGEABLE, 0,
+	    "let KSM merge identical pages (anonymous memory)" },
+	{ "unmergeable", MADV_UNMERGEABLE, 0,
+	    "undo mergeable" },
+	{ "hugepage", MADV_HUGEPAGE, 0,
+	    "back the range with transparent huge pages where possible" },
+	{ "nohugepage", MADV_NOHUGEPAGE, 0,
+	    "never back the range with transparent huge pages" },
+	{ "dontdump", MADV_DONTDUMP, 0,
+	    "leave the range out of core dumps" },
+	{ "dodump", MADV_DODUMP, 0,
+	    "undo dontdump" },
+	{ "wipeonfork", MADV_WIPEONFORK, 0,
+	    "a child sees the range zeroed (private anonymous memory)" },
+	{ "keeponfork", MADV_KEEPONFORK, 0,
+	    "undo wipeonfork" },
+	{ "cold", MADV_COLD, MM_ADV_MAPPED | MM_ADV_LASTING,
+	    "deactivate the cached pages: reclaimed first when memory is short" },
+	{ "pageout", MADV_PAGEOUT, MM_ADV_MAPPED | MM_ADV_LASTING,
+	    "reclaim the clean cached pages now" },
+	{ "populate-read", MADV_POPULATE_READ, MM_ADV_FETCH | MM_ADV_LASTING,
+	    "read the range in and map it, waiting for the reads" },
+	{ "populate-write", MADV_POPULATE_WRITE,
+	    MM_ADV_WRITE | MM_ADV_FETCH | MM_ADV_LASTING,
+	    "fault the range in writable: allocates blocks under holes" },
+	{ "dontneed-locked", MADV_DONTNEED_LOCKED, 0,
+	    "as dontneed, locked pages too" },
+	{ "collapse", MADV_COLLAPSE, 0,
+	    "collapse the cached range into transparent huge pages now" },
+	{ "guard-install", MADV_GUARD_INSTALL, 0,
+	    "make the range fault on access, here only" },
+	{ "guard-remove", MADV_GUARD_REMOVE, 0,
+	    "undo guard-install" },
+	{ "evict", 0, MM_ADV_EVICT | MM_ADV_LASTING,
+	    "write back dirty pages, then drop the range from the page cache" },
+};
+#define NADVICES	(sizeof(advices) / sizeof(advices[0]))
+
+const struct mm_advice *
+mm_advice_table(size_t *count)
+{
+	*count = NADVICES;
+	return advices;
+}
+
+const struct mm_advice *
+mm_advice_find(const char *name)
+{
+	char norm[32];
+	size_t i, n;
+
+	if (strncasecmp(name, "madv_", 5) == 0)
+		name += 5;
+	for (n = 0; name[n] != '\0'; n++) {
+		if (n + 1 >= sizeof(norm))
+			return NULL;
+		norm[n] = name[n] == '_' ? '-' :
+		    (char)tolower((unsigned char)name[n]);
+	}
+	norm[n] = '\0';
+	for (i = 0; i < NADVICES; i++)
+		if (strcmp(advices[i].name, norm) == 0)
+			return &advices[i];
+	return NULL;
+}
+
+int
+mm_adv_range(const struct mm_file *f, uint64_t off, uint64_t len,
+    uint64_t *lo, uint64_t *hi)
+{
+	uint64_t ps = mm_pagesize();
+
+	if (f->size < 0 || off > (uint64_t)f->size ||
+	    len > (uint64_t)f->size - off)
+		return -ERANGE;
+	*lo = off - off % ps;
+	/* Whole pages, cut at the end of the file (the kernel rounds up). */
+	*hi = off + len + (ps - (off + len) % ps) % ps;
+	if (*hi > (uint64_t)f->size)
+		*hi = (uint64_t)f->size;
+	return 0;
+}
+
+/* Map the cached pages of [P, P+LEN) here, without reading any in. */
+static int
+map_resident(unsigned char *p, size_t len, unsigned char *vec)
+{
+	size_t ps = mm_pagesize(), np = (len + ps - 1) / ps, i, j;
+	int rc;
+
+	if (mincore(p, len, vec) == -1)
+		return -errno;
+	for (i = 0; i < np; i = j) {
+		for (; i < np && !(vec[i] & 1); i++)
+			;
+		for (j = i; j < np && (vec[j] & 1); j++)
+			;
+		if (j > i && (rc = mm_adv_populate(p + i * ps,
+		    (j - i) * ps < len - i * ps ? (j - i) * ps : len - i * ps))
+		    < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+advise_chunk(struct mm_file *f, const struct mm_advice *a, unsigned char *p,
+    size_t len, uint64_t fileoff, unsigned char *vec)
+{
+	int rc;
+
+	if (a->flags & MM_ADV_EVICT) {
+		/* Whole pages: fadvise keeps a partial last page. */
+		rc = posix_fadvise(f->fd, (off_t)fileoff, (off_t)(len +
+		    (mm_pagesize() - len % mm_pagesize()) % mm_pagesize()),
+		    POSIX_FADV_DONTNEED);
+		return -rc;
+	}
+	/*
+	 * cold and pageout walk this process's page tables: a page of the
+	 * cache that is not mapped here is not seen.  Map the cached ones.
+	 */
+	if ((a->flags & MM_ADV_MAPPED) && (rc = map_resident(p, len, vec)) < 0)
+		return rc;
+	while (madvise(p, len, a->advice) == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			continue;
+		/* A populate that faults past the end: the file shrank. */
+		return errno == EFAULT ? -EIO : -errno;
+	}
+	return 0;
+}
+
+int
+mm_advise(struct mm_file *f, const struct mm_advice *a, uint64_t off,
+    uint64_t len, struct mm_progress *progress)
+{
+	struct mm_map m;
+	unsigned char *vec = NULL;
+	uint64_t lo, hi, pos;
+	size_t n, c, k;
+	int rc;
+
+	if (!(a->flags & MM_ADV_EVICT) && a->advice < 0)
+		return -ENOTSUP;
+	if ((rc = mm_adv_range(f, off, len, &lo, &hi)) < 0)
+		return rc;
+	if (len == 0)
+		return 0;
+	/*
+	 * fadvise drops clean pages only: clean them first, and commit, or
+	 * the file system may still hold on to them.  Not msync: a mapping
+	 * of a file open read-only is not shared for msync, which then does
+	 * nothing.  fdatasync also catches pages that other processes
+	 * dirtied through their own mappings.
+	 */
+	if ((a->flags & MM_ADV_EVICT) && fdatasync(f->fd) == -1 &&
+	    errno != EINVAL)
+		return -errno;
+	if ((a->flags & MM_ADV_MAPPED) &&
+	    (vec = malloc(MM_ADV_CHUNK / mm_pagesize() + 1)) == NULL)
+		return -ENOMEM;
+	for (pos = lo; pos < hi; pos += n) {
+		n = hi - pos < MM_ADV_WINDOW ? (size_t)(hi - pos) :
+		    MM_ADV_WINDOW;
+		if ((rc = mm_map(f, (off_t)pos, n, &m)) < 0)
+			break;
+		/* Populating faults page by page: read ahead in bulk. */
+		if ((a->flags & MM_ADV_FETCH) && a->advice != MADV_WILLNEED)
+			madvise(m.base, m.baselen, MADV_SEQUENTIAL);
+		for (c = 0; c < n && rc == 0; c += k) {
+			k = n - c < MM_ADV_CHUNK ? n - c : MM_ADV_CHUNK;
+			/* Stop between chunks, but never half-way through
+			 * an advice that changes the data. */
+			if (!(a->flags & MM_ADV_DATA) && mm_signals_pending())
+				rc = -EINTR;
+			else
+				rc = advise_chunk(f, a, m.data + c, k,
+				    pos + c, vec);
+			mm_progress_update(progress, pos + c + k - lo);
+		}
+		mm_unmap(&m);
+		if (rc < 0)
+			break;
+	}
+	free(vec);
+	return rc;
+}
