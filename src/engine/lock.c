@@ -57,10 +57,13 @@ int
 mm_signals_release(void)
 {
 	size_t i;
+	int sig;
 
 	for (i = 0; i < NHELD; i++)
 		sigaction(held_signals[i], &saved[i], NULL);
-	return pending;
+	sig = pending;
+	pending = 0;
+	return sig;
 }
 
 int
