@@ -32,10 +32,15 @@ flush_file(const char *path, const char *offstr, const char *sizestr,
 	if (sizestr != NULL && app_size("size", sizestr, &len))
 		return EXIT_FAIL;
 	/*
-	 * Read-only is enough: msync writes back the file's dirty pages
-	 * whoever dirtied them, as fsync does for sync(1).
+	 * msync writes back only through a mapping of a descriptor open for
+	 * writing; a file we may only read is still flushed, as sync(1)
+	 * does, by the engine's fallback.
 	 */
-	if ((rc = mm_open(&f, path, MM_ACCESS_READ, MM_OPEN_MAPPED)) < 0)
+	rc = strcmp(path, "-") == 0 ? -EBADF :
+	    mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED);
+	if (rc == -EBADF || rc == -EACCES || rc == -EPERM || rc == -EROFS || rc == -ETXTBSY)
+		rc = mm_open(&f, path, MM_ACCESS_READ, MM_OPEN_MAPPED);
+	if (rc < 0)
 		return app_file_error(path, rc);
 	if (mm_offset_resolve(offval, neg, (uint64_t)f.size, &off) < 0) {
 		st = app_error("%s: offset %s is before the start of the file "

@@ -131,6 +131,9 @@ resize_file(const struct req *q, const struct opts *o)
 	struct mm_progress progress;
 	int rc, st = EXIT_OK, sig, created = 0;
 
+	if (strcmp(q->path, "-") == 0)
+		return app_error("-: standard input cannot be resized "
+		    "(name a file called - as ./-)");
 	rc = mm_open(&f, q->path, o->dry_run ? MM_ACCESS_READ :
 	    MM_ACCESS_WRITE, MM_OPEN_MAPPED);
 	if (rc == -ENOENT) {

@@ -7,7 +7,9 @@
 #include <sys/mman.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "flush.h"
 
@@ -33,6 +35,25 @@ mm_flush(struct mm_file *f, uint64_t off, uint64_t len, int flags,
 		*start = a;
 	if (end != NULL)
 		*end = e;
+	if (e <= a)
+		return 0;
+	/*
+	 * A read-only descriptor's MAP_SHARED mapping is not VM_SHARED to
+	 * the kernel, and msync over it writes nothing back: use the
+	 * descriptor itself.  fdatasync covers more than the range; it is
+	 * the one call that also flushes the disk's cache.
+	 */
+	if (f->access != MM_ACCESS_WRITE) {
+		if (!(flags & MS_SYNC)) {
+#ifdef SYNC_FILE_RANGE_WRITE
+			if (sync_file_range(f->fd, (off_t)a, (off_t)(e - a),
+			    SYNC_FILE_RANGE_WRITE) == -1 && errno != ESPIPE)
+				return -errno;
+#endif
+			return 0;
+		}
+		return fdatasync(f->fd) == -1 ? -errno : 0;
+	}
 	/* Window starts are page aligned, so each window's msync is too. */
 	for (done = a; done < e && rc == 0; done += n) {
 		n = e - done < FLUSH_WINDOW ? e - done : FLUSH_WINDOW;

@@ -12,6 +12,9 @@
  * file (-ERANGE).  *START and *END (if not NULL) get the byte range
  * flushed: page aligned, END cut at the end of the file.  A write-back
  * error is returned (-EIO), never dropped.  Empty ranges do nothing.
+ * F should be open for writing: on a read-only descriptor msync writes
+ * nothing back, so MS_SYNC becomes fdatasync of the whole file and
+ * MS_ASYNC starts write-back of the range (sync_file_range).
  */
 int	mm_flush(struct mm_file *f, uint64_t off, uint64_t len, int flags,
 	    uint64_t *start, uint64_t *end);
