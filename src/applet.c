@@ -198,7 +198,8 @@ poptContext
 app_popt(int argc, const char **argv, const struct poptOption *opts,
     const char *operands)
 {
-	static const char **moved;	/* lives as long as the context */
+	/* Lives as long as the context; volatile, or the store is dropped. */
+	static const char **volatile moved;
 	poptContext pc;
 	int n;
 
