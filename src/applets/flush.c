@@ -1,0 +1,123 @@
+/*
+ * flush.c - mmflush: write a file's changed pages in a range back to
+ * storage (mmap.flush), widening the range to whole pages.
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "applet.h"
+#include "engine/flush.h"
+
+static const char *usage_ops = "[OPTION]... FILE [OFFSET [SIZE]]";
+
+struct opts {
+	int	async, invalidate, verbose;
+};
+
+static int
+flush_file(const char *path, const char *offstr, const char *sizestr,
+    const struct opts *o)
+{
+	struct mm_file f;
+	uint64_t offval = 0, off, len = 0, start, end, ps = mm_pagesize();
+	int neg = 0, rc, st = EXIT_OK, flags;
+
+	if (offstr != NULL && app_offset("offset", offstr, &offval, &neg))
+		return EXIT_FAIL;
+	if (sizestr != NULL && app_size("size", sizestr, &len))
+		return EXIT_FAIL;
+	/*
+	 * msync writes back only through a mapping of a descriptor open for
+	 * writing; a file we may only read is still flushed, as sync(1)
+	 * does, by the engine's fallback.
+	 */
+	rc = strcmp(path, "-") == 0 ? -EBADF :
+	    mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED);
+	if (rc == -EBADF || rc == -EACCES || rc == -EPERM || rc == -EROFS || rc == -ETXTBSY)
+		rc = mm_open(&f, path, MM_ACCESS_READ, MM_OPEN_MAPPED);
+	if (rc < 0)
+		return app_file_error(path, rc);
+	if (mm_offset_resolve(offval, neg, (uint64_t)f.size, &off) < 0) {
+		st = app_error("%s: offset %s is before the start of the file "
+		    "(size %jd)", path, offstr, (intmax_t)f.size);
+		goto out;
+	}
+	if (off > (uint64_t)f.size) {
+		st = app_error("%s: offset %s is past the end of the file "
+		    "(size %jd)", path, offstr, (intmax_t)f.size);
+		goto out;
+	}
+	if (sizestr == NULL)
+		len = (uint64_t)f.size - off;
+	else if (len > (uint64_t)f.size - off) {
+		st = app_error("%s: range %ju+%ju passes the end of the file "
+		    "(size %jd)", path, (uintmax_t)off, (uintmax_t)len,
+		    (intmax_t)f.size);
+		goto out;
+	}
+	flags = (o->async ? MS_ASYNC : MS_SYNC) |
+	    (o->invalidate ? MS_INVALIDATE : 0);
+	if ((rc = mm_flush(&f, off, len, flags, &start, &end)) < 0) {
+		st = app_error("%s: cannot flush bytes %ju to %ju: %s", path,
+		    (uintmax_t)off, (uintmax_t)(off + len),
+		    app_strerror(rc));
+		goto out;
+	}
+	if (o->verbose) {
+		if (end <= start)
+			fprintf(stderr, "%s: nothing to flush\n", path);
+		else
+			fprintf(stderr, "%s: %s pages %ju-%ju (bytes %ju-%ju)"
+			    "\n", path, o->async ? "scheduled" : "flushed",
+			    (uintmax_t)(start / ps),
+			    (uintmax_t)((end - 1) / ps), (uintmax_t)start,
+			    (uintmax_t)(end - 1));
+	}
+out:
+	mm_close(&f);
+	return st;
+}
+
+int
+flush_main(int argc, const char **argv)
+{
+	struct opts o = { 0, 0, 0 };
+	struct poptOption table[] = {
+		{ "async", '\0', POPT_ARG_NONE, &o.async, 0,
+		    "schedule the write-back and return (MS_ASYNC)", NULL },
+		{ "invalidate", '\0', POPT_ARG_NONE, &o.invalidate, 0,
+		    "also invalidate other mappings' cached copies "
+		    "(MS_INVALIDATE)", NULL },
+		{ "verbose", 'v', POPT_ARG_NONE, &o.verbose, 0,
+		    "report the page range flushed on standard error", NULL },
+		APP_COMMON_OPTIONS
+		POPT_TABLEEND
+	};
+	poptContext pc;
+	const char **ops;
+	int n, st;
+
+	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
+		return EXIT_FAIL;
+	if ((st = app_parse(pc, NULL, NULL)) != 0)
+		goto done;
+	ops = app_operands(pc, &n);
+	if (n < 1) {
+		st = app_usage("missing FILE operand");
+		goto done;
+	}
+	if (n > 3) {
+		st = app_usage("extra operand '%s'", ops[3]);
+		goto done;
+	}
+	st = flush_file(ops[0], n > 1 ? ops[1] : NULL, n > 2 ? ops[2] : NULL,
+	    &o);
+done:
+	app_popt_free(pc);
+	return app_finish(st);
+}

@@ -1,0 +1,294 @@
+/*
+ * resize.c - mmresize: set the size of a file, at the end or in the
+ * middle (--at), as truncate does and as mmap.resize does.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "applet.h"
+#include "engine/resize.h"
+
+static const char *usage_ops = "[OPTION]... FILE SIZE";
+
+struct opts {
+	char	*at;
+	char	*fill;
+	int	 allocate, no_create, sync, no_lock, dry_run, verbose;
+	int	 progress;
+};
+
+/* What the command line asks, checked before any file is touched. */
+struct req {
+	const char		*path;
+	const char		*sizestr;
+	struct mm_size_spec	 spec;
+	int			 at_given, at_neg;
+	uint64_t		 at_val;
+	struct mm_bytes		 fill;
+	int			 flags;
+};
+
+static int
+parse_size(const char *s, struct mm_size_spec *spec)
+{
+	switch (mm_size_spec_parse(s, spec)) {
+	case 0:
+		return 0;
+	case -ERANGE:
+		return app_error("size '%s' is too large (the limit is 2^63-1)",
+		    s);
+	case -EDOM:
+		return app_error("invalid size '%s': there is no multiple of 0",
+		    s);
+	default:
+		return app_error("invalid size '%s'", s);
+	}
+}
+
+/*
+ * Resolve the request against a file of OLD bytes into R; a message and
+ * EXIT_FAIL when it cannot be done.
+ */
+static int
+plan(const struct req *q, uint64_t old, struct mm_resize *r)
+{
+	uint64_t newsize, at = 0;
+	int rc;
+
+	if (mm_size_spec_apply(&q->spec, old, &newsize) < 0)
+		return app_error("%s: size %s would make the file larger than "
+		    "2^63-1 bytes (size %ju)", q->path, q->sizestr,
+		    (uintmax_t)old);
+	if (q->at_given && mm_offset_resolve(q->at_val, q->at_neg, old,
+	    &at) < 0)
+		return app_error("%s: offset -%ju is before the start of the "
+		    "file (size %ju)", q->path, (uintmax_t)q->at_val,
+		    (uintmax_t)old);
+	rc = mm_resize_plan(old, newsize, q->at_given, at, r);
+	if (rc == -ERANGE && newsize >= old)
+		return app_error("%s: offset %ju is past the end of the file "
+		    "(size %ju)", q->path, (uintmax_t)at, (uintmax_t)old);
+	if (rc == -ERANGE)
+		return app_error("%s: cannot remove %ju bytes at offset %ju: "
+		    "that passes the end of the file (size %ju)", q->path,
+		    (uintmax_t)(old - newsize), (uintmax_t)at, (uintmax_t)old);
+	if (rc < 0)
+		return app_file_error(q->path, rc);
+	r->fill = q->fill.len > 0 ? q->fill.data : NULL;
+	r->fill_len = q->fill.len;
+	r->flags = q->flags;
+	return 0;
+}
+
+/* "FILE: OLD -> NEW bytes" and, for --at, what happened in the middle. */
+static void
+report(FILE *fp, const char *path, const struct mm_resize *r, int created,
+    int dry)
+{
+	uint64_t old = r->old_size, newsize = r->new_size;
+	uint64_t n = newsize > old ? newsize - old : old - newsize;
+	const char *how;
+
+	fprintf(fp, "%s: %ju -> %ju bytes", path, (uintmax_t)old,
+	    (uintmax_t)newsize);
+	if (created)
+		fprintf(fp, dry ? " (would be created)" : " (created)");
+	if (r->at_given && newsize != old && r->how != MM_HOW_END) {
+		switch (r->how) {
+		case MM_HOW_RANGE:
+			how = ", by the file system";
+			break;
+		case MM_HOW_MOVE:
+			how = ", tail moved";
+			break;
+		default:
+			how = "";
+			break;
+		}
+		if (dry)
+			fprintf(fp, " (would %s %ju bytes at %ju)",
+			    newsize > old ? "insert" : "remove", (uintmax_t)n,
+			    (uintmax_t)r->at);
+		else
+			fprintf(fp, " (%ju bytes %s at %ju%s)", (uintmax_t)n,
+			    newsize > old ? "inserted" : "removed",
+			    (uintmax_t)r->at, how);
+	}
+	fputc('\n', fp);
+}
+
+static int
+resize_file(const struct req *q, const struct opts *o)
+{
+	struct mm_file f;
+	struct mm_resize r;
+	struct mm_progress progress;
+	int rc, st = EXIT_OK, sig, created = 0;
+
+	if (strcmp(q->path, "-") == 0)
+		return app_error("-: standard input cannot be resized "
+		    "(name a file called - as ./-)");
+	rc = mm_open(&f, q->path, o->dry_run ? MM_ACCESS_READ :
+	    MM_ACCESS_WRITE, MM_OPEN_MAPPED);
+	if (rc == -ENOENT) {
+		/* Like truncate -c: nothing to do, and that is no error. */
+		if (o->no_create)
+			return EXIT_OK;
+		/* Check against the empty file it would be, then create. */
+		if (plan(q, 0, &r) != 0)
+			return EXIT_FAIL;
+		if (o->dry_run) {
+			report(stdout, q->path, &r, 1, 1);
+			return EXIT_OK;
+		}
+		rc = mm_open(&f, q->path, MM_ACCESS_WRITE,
+		    MM_OPEN_MAPPED | MM_OPEN_CREATE);
+		created = rc == 0;
+	}
+	if (rc < 0)
+		return app_file_error(q->path, rc);
+	if (f.kind != MM_KIND_REGULAR) {
+		st = app_error("%s: is a block device; its size cannot be "
+		    "changed", q->path);
+		goto out;
+	}
+	if (!o->dry_run && !o->no_lock && (rc = mm_lock(&f)) < 0) {
+		st = app_error("%s: cannot lock: %s", q->path,
+		    app_strerror(rc));
+		goto out;
+	}
+	/* Another writer may have changed it while we waited. */
+	if ((rc = mm_file_stat(&f)) < 0) {
+		st = app_file_error(q->path, rc);
+		goto out;
+	}
+	if (plan(q, (uint64_t)f.size, &r) != 0) {
+		st = EXIT_FAIL;
+		goto out;
+	}
+	if (o->dry_run) {
+		report(stdout, q->path, &r, 0, 1);
+		goto out;
+	}
+
+	mm_signals_hold();
+	mm_progress_start(&progress, o->progress, STDERR_FILENO, q->path,
+	    mm_resize_work(&r));
+	r.progress = &progress;
+	rc = mm_resize_apply(&f, &r);
+	mm_progress_end(&progress);
+	if (rc < 0) {
+		st = app_error("%s: cannot resize from %ju to %ju bytes: %s%s",
+		    q->path, (uintmax_t)r.old_size, (uintmax_t)r.new_size,
+		    app_strerror(rc), r.damaged ? "; the file may be damaged" :
+		    "; the file is unchanged");
+	} else if (o->sync && fsync(f.fd) == -1) {
+		st = app_error("%s: cannot sync: %s", q->path,
+		    app_strerror(-errno));
+	} else if (o->verbose) {
+		report(stderr, q->path, &r, created, 0);
+	}
+	sig = mm_signals_release();
+	if (sig != 0)
+		st = 128 + sig;
+out:
+	if (mm_close(&f) < 0 && st == EXIT_OK)
+		st = app_error("%s: close failed: %s", q->path,
+		    strerror(errno));
+	return st;
+}
+
+int
+resize_main(int argc, const char **argv)
+{
+	struct opts o;
+	struct poptOption table[] = {
+		{ "at", '\0', POPT_ARG_STRING, &o.at, 0,
+		    "insert or remove bytes at OFFSET instead of the end",
+		    "OFFSET" },
+		{ "fill", '\0', POPT_ARG_STRING, &o.fill, 0,
+		    "new bytes repeat this pattern instead of zero", "HEX" },
+		{ "allocate", '\0', POPT_ARG_NONE, &o.allocate, 0,
+		    "reserve disk blocks for the new bytes (no sparse holes)",
+		    NULL },
+		{ "no-create", 'c', POPT_ARG_NONE, &o.no_create, 0,
+		    "do not create a missing file", NULL },
+		{ "sync", '\0', POPT_ARG_NONE, &o.sync, 0,
+		    "make the new size and bytes durable (fsync) before exit",
+		    NULL },
+		{ "no-lock", '\0', POPT_ARG_NONE, &o.no_lock, 0,
+		    "do not take the exclusive lock (flock) on FILE", NULL },
+		{ "dry-run", '\0', POPT_ARG_NONE, &o.dry_run, 0,
+		    "print what would be done, change nothing", NULL },
+		{ "verbose", 'v', POPT_ARG_NONE, &o.verbose, 0,
+		    "report the old and new size on standard error", NULL },
+		{ "progress", '\0', POPT_ARG_NONE, &o.progress, 0,
+		    "show a progress line while the tail moves (on a terminal)",
+		    NULL },
+		APP_COMMON_OPTIONS
+		POPT_TABLEEND
+	};
+	struct req q;
+	poptContext pc;
+	const char **ops;
+	const char *env;
+	int n, st;
+
+	memset(&o, 0, sizeof(o));
+	memset(&q, 0, sizeof(q));
+	/* Past RLIMIT_FSIZE, ftruncate must say EFBIG, not kill us. */
+	signal(SIGXFSZ, SIG_IGN);
+	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
+		return EXIT_FAIL;
+	if ((st = app_parse(pc, NULL, NULL)) != 0)
+		goto done;
+	ops = app_operands(pc, &n);
+	if (n < 1) {
+		st = app_usage("missing FILE operand");
+		goto done;
+	}
+	if (n < 2) {
+		st = app_usage("missing SIZE operand after '%s'", ops[0]);
+		goto done;
+	}
+	if (n > 2) {
+		st = app_usage("extra operand '%s'", ops[2]);
+		goto done;
+	}
+	q.path = ops[0];
+	q.sizestr = ops[1];
+	if ((st = parse_size(q.sizestr, &q.spec)) != 0)
+		goto done;
+	if (o.at != NULL) {
+		q.at_given = 1;
+		if ((st = app_offset("offset", o.at, &q.at_val,
+		    &q.at_neg)) != 0)
+			goto done;
+	}
+	if (o.fill != NULL) {
+		if ((st = app_hex("--fill", o.fill, 0, &q.fill)) != 0)
+			goto done;
+		if (q.fill.len == 0) {
+			st = app_error("--fill needs at least one byte");
+			goto done;
+		}
+	}
+	if (o.allocate)
+		q.flags |= MM_RESIZE_ALLOCATE;
+	env = getenv("MMUTILS_NO_FALLOCATE");
+	if (env != NULL && env[0] != '\0' && strcmp(env, "0") != 0)
+		q.flags |= MM_RESIZE_NO_FALLOCATE;
+	st = resize_file(&q, &o);
+done:
+	mm_bytes_free(&q.fill);
+	free(o.at);
+	free(o.fill);
+	app_popt_free(pc);
+	return app_finish(st);
+}

@@ -1,0 +1,68 @@
+/*
+ * flush.c - msync over a range of a file, through windows of a mapping
+ * so that a huge file never needs a huge address range.
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "flush.h"
+
+#define FLUSH_WINDOW	((uint64_t)1 << 30)
+
+int
+mm_flush(struct mm_file *f, uint64_t off, uint64_t len, int flags,
+    uint64_t *start, uint64_t *end)
+{
+	uint64_t ps = mm_pagesize(), a, e, done, n;
+	struct mm_map m;
+	int rc = 0, rc2;
+
+	if (f->size < 0 || off > (uint64_t)f->size ||
+	    len > (uint64_t)f->size - off)
+		return -ERANGE;
+	a = off - off % ps;
+	e = len == 0 ? a : off + len;
+	if (e % ps != 0)
+		e = e + (ps - e % ps) < (uint64_t)f->size ?
+		    e + (ps - e % ps) : (uint64_t)f->size;
+	if (start != NULL)
+		*start = a;
+	if (end != NULL)
+		*end = e;
+	if (e <= a)
+		return 0;
+	/*
+	 * A read-only descriptor's MAP_SHARED mapping is not VM_SHARED to
+	 * the kernel, and msync over it writes nothing back: use the
+	 * descriptor itself.  fdatasync covers more than the range; it is
+	 * the one call that also flushes the disk's cache.
+	 */
+	if (f->access != MM_ACCESS_WRITE) {
+		if (!(flags & MS_SYNC)) {
+#ifdef SYNC_FILE_RANGE_WRITE
+			if (sync_file_range(f->fd, (off_t)a, (off_t)(e - a),
+			    SYNC_FILE_RANGE_WRITE) == -1 && errno != ESPIPE)
+				return -errno;
+#endif
+			return 0;
+		}
+		return fdatasync(f->fd) == -1 ? -errno : 0;
+	}
+	/* Window starts are page aligned, so each window's msync is too. */
+	for (done = a; done < e && rc == 0; done += n) {
+		n = e - done < FLUSH_WINDOW ? e - done : FLUSH_WINDOW;
+		if ((rc = mm_map(f, (off_t)done, (size_t)n, &m)) < 0)
+			break;
+		rc = mm_map_sync(&m, (off_t)done, (size_t)n, flags);
+		rc2 = mm_unmap(&m);
+		if (rc == 0)
+			rc = rc2;
+	}
+	return rc;
+}
