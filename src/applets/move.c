@@ -46,6 +46,9 @@ move_file(const struct opts *o, const char *path, uint64_t dest,
 
 	rc = mm_open(&f, path, o->dry_run ? MM_ACCESS_COPY : MM_ACCESS_WRITE,
 	    MM_OPEN_MAPPED);
+	if (rc == -EBADF && strcmp(path, "-") == 0)
+		return app_error("-: standard input cannot be changed in "
+		    "place; name the file");
 	if (rc < 0)
 		return app_file_error(path, rc);
 	if (!o->no_lock && (rc = mm_lock(&f)) < 0) {
