@@ -194,11 +194,13 @@ reorder(int argc, const char **argv, const struct poptOption *opts, int *outc)
 	return out;
 }
 
+/* The reordered argv, which lives as long as the popt context. */
+static const char **moved;
+
 poptContext
 app_popt(int argc, const char **argv, const struct poptOption *opts,
     const char *operands)
 {
-	static const char **moved;	/* lives as long as the context */
 	poptContext pc;
 	int n;
 
@@ -214,6 +216,14 @@ app_popt(int argc, const char **argv, const struct poptOption *opts,
 	poptSetOtherOptionHelp(pc, operands);
 	poptReadDefaultConfig(pc, 0);
 	return pc;
+}
+
+void
+app_popt_free(poptContext pc)
+{
+	poptFreeContext(pc);
+	free(moved);
+	moved = NULL;
 }
 
 int

@@ -52,6 +52,8 @@ int	app_usage(const char *fmt, ...)
  */
 poptContext app_popt(int argc, const char **argv,
 	    const struct poptOption *opts, const char *operands);
+/* Free the context and what app_popt made for it. */
+void	app_popt_free(poptContext);
 /*
  * Run popt over the options; returns 0 when all were parsed, or
  * EXIT_FAIL after a message.  Options with a val (not 0) are passed to

@@ -146,6 +146,6 @@ move_main(int argc, const char **argv)
 	}
 	st = move_file(&o, ops[0], dest, src, count);
 done:
-	poptFreeContext(pc);
+	app_popt_free(pc);
 	return app_finish(st);
 }

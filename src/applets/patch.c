@@ -442,6 +442,6 @@ done:
 	free(o.repeat);
 	free(o.script);
 	free(o.undo);
-	poptFreeContext(pc);
+	app_popt_free(pc);
 	return app_finish(st);
 }

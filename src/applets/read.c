@@ -340,6 +340,6 @@ read_main(int argc, const char **argv)
 	st = read_file(ops[0], mode, fmt, n > 1 ? ops[1] : NULL,
 	    n > 2 ? ops[2] : NULL);
 done:
-	poptFreeContext(pc);
+	app_popt_free(pc);
 	return app_finish(st);
 }
