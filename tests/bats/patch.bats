@@ -230,6 +230,14 @@ EOF
 	assert_equal "$(sum r.bin)" "$orig"
 }
 
+@test "mmpatch --undo=- writes the undo script to standard output" {
+	run -0 --separate-stderr mmpatch t.txt -6 --undo=- -x 574f
+	assert_output $'# mmpatch undo script; apply with: mmpatch --script=- t.txt\n6 776f 574f'
+	[ "$(cat t.txt)" = "hello WOrld" ]
+	mmpatch --script=- t.txt <<<"$output"
+	[ "$(cat t.txt)" = "hello world" ]
+}
+
 @test "an undo script refuses (exit 1) once the file changed since" {
 	randfile r.bin 256 3
 	mmpatch r.bin 10 --repeat=20 -x 00 --undo=r.undo
