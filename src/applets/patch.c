@@ -117,9 +117,10 @@ check_message(const struct mm_patch *p, const struct source *src,
 			    " overlaps the edit of line %zu, at offset %" PRIu64
 			    " (edits in one batch must not overlap)", path, w,
 			    e->off, p->e[er->other].line, p->e[er->other].off);
-		return app_error("%s: %sthe edit at offset %" PRIu64 " overlaps "
-		    "the edit at offset %" PRIu64 " (edits in one batch must "
-		    "not overlap)", path, w, e->off, p->e[er->other].off);
+		return app_error("%s: %sthe edit at offset %" PRIu64
+		    " overlaps the edit at offset %" PRIu64 " (edits in one "
+		    "batch must not overlap)", path, w, e->off,
+		    p->e[er->other].off);
 	case MM_PATCH_MISMATCH:
 		if (e->explen > (uint64_t)size - e->off)
 			app_error("%s: %sthe file ends before the %zu expected "
@@ -129,9 +130,9 @@ check_message(const struct mm_patch *p, const struct source *src,
 			char found[2 * 32 + 4];
 
 			strcpy(found, short_hex(er->found, er->foundlen));
-			app_error("%s: %sthe bytes at offset %" PRIu64 " are %s,"
-			    " not %s; nothing written", path, w, e->off, found,
-			    short_hex(e->expect, e->explen));
+			app_error("%s: %sthe bytes at offset %" PRIu64
+			    " are %s, not %s; nothing written", path, w, e->off,
+			    found, short_hex(e->expect, e->explen));
 		}
 		return EXIT_NO;
 	default:
@@ -396,7 +397,8 @@ patch_main(int argc, const char **argv)
 			goto done;
 		}
 		if (sources > 1) {
-			app_usage("give the data once: TEXT, -x HEX or -f FILE");
+			app_usage("give the data once: TEXT, -x HEX or "
+			    "-f FILE");
 			goto done;
 		}
 		if (o.expect != NULL && o.expect_text != NULL) {

@@ -15,7 +15,7 @@
 
 #include "mm.h"
 
-/* One write: DATA repeated REPEAT times at OFF, if the bytes there are EXPECT. */
+/* One write: DATA, REPEAT times, at OFF, if the bytes there are EXPECT. */
 struct mm_edit {
 	uint64_t		 mag;		/* the offset as given ... */
 	int			 neg;		/* ... counted from the end */
@@ -23,19 +23,19 @@ struct mm_edit {
 	const unsigned char	*data;
 	size_t			 len;
 	uint64_t		 repeat;
-	const unsigned char	*expect;	/* NULL: write unconditionally */
+	const unsigned char	*expect;	/* NULL: unconditional */
 	size_t			 explen;
 	unsigned char		*old;		/* MM_PATCH_KEEP_OLD: the bytes
 						   that were there */
 	const char		*tok;		/* the offset as given */
-	size_t			 line;		/* 1-based input line, 0: none */
+	size_t			 line;		/* input line (from 1) */
 	uint64_t		 total;		/* len * repeat */
 };
 
 enum mm_patch_why {
 	MM_PATCH_OK,
 	MM_PATCH_SYNTAX,	/* line: not OFFSET NEWHEX [OLDHEX] */
-	MM_PATCH_BAD_OFFSET,	/* tok: rc -EINVAL bad syntax, -ERANGE > 2^63-1 */
+	MM_PATCH_BAD_OFFSET,	/* tok: rc -EINVAL syntax, -ERANGE too big */
 	MM_PATCH_BAD_HEX,	/* tok; pos: the offending character */
 	MM_PATCH_OTHER_FILE,	/* tok: a FILE: prefix naming another file */
 	MM_PATCH_TOO_MANY,	/* the repeat count overflows */
@@ -43,7 +43,7 @@ enum mm_patch_why {
 	MM_PATCH_PAST_END,	/* edit: the offset is past the end */
 	MM_PATCH_TOO_LONG,	/* edit: the data would pass the end */
 	MM_PATCH_OVERLAP,	/* edit and other: their bytes overlap */
-	MM_PATCH_MISMATCH,	/* edit: the bytes at its offset are not EXPECT */
+	MM_PATCH_MISMATCH,	/* edit: the bytes there are not EXPECT */
 	MM_PATCH_IO		/* rc: mapping or touching the file failed */
 };
 
@@ -67,7 +67,7 @@ struct mm_patch {
 	size_t			 n, cap;
 	struct mm_patch_error	 err;
 	int			 flags;
-	struct mm_patch_blob	*blobs;		/* parsed inputs, decoded bytes */
+	struct mm_patch_blob	*blobs;		/* inputs, decoded bytes */
 	unsigned char		*oldpool;	/* KEEP_OLD */
 	size_t			*order;		/* edits sorted by offset */
 	struct mm_patch_win	*win;		/* mapped windows */
