@@ -49,8 +49,12 @@ mm_signals_hold(void)
 		sigaddset(&sa.sa_mask, held_signals[i]);
 	/* SA_RESTART: a held signal must not fail a write with EINTR. */
 	sa.sa_flags = SA_RESTART;
-	for (i = 0; i < NHELD; i++)
-		sigaction(held_signals[i], &sa, &saved[i]);
+	/* A signal ignored on entry (nohup, a background job) stays so. */
+	for (i = 0; i < NHELD; i++) {
+		sigaction(held_signals[i], NULL, &saved[i]);
+		if (saved[i].sa_handler != SIG_IGN)
+			sigaction(held_signals[i], &sa, NULL);
+	}
 }
 
 int

@@ -355,7 +355,9 @@ d = open("big", "rb").read()
 print(hashlib.sha256(d[:1] + b"\0" * 3 + d[1:]).hexdigest())')
 	for sig in INT TERM; do
 		cp big f
-		MMUTILS_NO_FALLOCATE=1 mmresize --at=1 f +3 &
+		# A background job ignores SIGINT unless told otherwise.
+		MMUTILS_NO_FALLOCATE=1 env --default-signal=INT,TERM \
+		    mmresize --at=1 f +3 &
 		pid=$!
 		# Signal once the file has grown: the move is under way.
 		for _ in $(seq 1 2000); do

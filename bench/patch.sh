@@ -1,0 +1,280 @@
+#!/bin/bash
+# bench/patch.sh - mmpatch and mmmove against their peers, side by side.
+#
+# Usage: bench/patch.sh [BUILDDIR]
+#   BUILDDIR defaults to the tree this script sits in (binary at
+#   BUILDDIR/src/mmutils).  Files go to $BENCH_DIR, else to a new
+#   directory under $TMPDIR (default /work when it exists, since /tmp may
+#   be small), and are removed at the end.  Needs about 1.2 GiB.
+#   RUNS (default 15) sets the repetitions of each timed case.
+#
+# Cases, each the median of whole-process runs:
+#  1. mmpatch of 8 bytes into a 10 GiB sparse file vs into a 4 KiB file,
+#     (a) where the page exists, (b) into a hole each time: the cost must
+#     not depend on the file's size (target: time ratio <= 1.2).
+#  2. A batch of 100,000 8-byte patches from standard input vs a
+#     "dd conv=notrunc" loop (timed over DD_RUNS=2000 runs and
+#     extrapolated; target: >= 50x faster).
+#  3. mmmove of 512 MiB, overlapping, up and down by 4 KiB, vs memmove of
+#     the same size in one process (a C program this script compiles):
+#     in a fresh shared mapping of the same file (the same work without
+#     the command around it; target >= 0.8x its bandwidth) and, for
+#     reference, in anonymous memory; and vs dd copying the range through
+#     a temporary file (target: faster).
+set -eu
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$here}
+build=$(cd "$build" && pwd)
+mm=$build/src/mmutils
+[ -x "$mm" ] || { echo "bench/patch.sh: $mm is not built" >&2; exit 2; }
+RUNS=${RUNS:-15}
+DD_RUNS=${DD_RUNS:-2000}
+BATCH=${BATCH:-100000}
+MOVE_MIB=${MOVE_MIB:-512}
+CC=${CC:-cc}
+# Single patches take a millisecond: many runs, for a stable median.
+RUNS1=${RUNS1:-$((RUNS * 4))}
+
+if [ -z "${TMPDIR:-}" ]; then
+	if [ -d /work ] && [ -w /work ]; then TMPDIR=/work; else TMPDIR=/tmp; fi
+fi
+dir=${BENCH_DIR:-$(mktemp -d "$TMPDIR/tmp-bench-patch.XXXXXX")}
+mkdir -p "$dir"
+trap 'rm -rf "$dir"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mmpatch() { "$mm" patch "$@"; }
+mmmove() { "$mm" move "$@"; }
+
+# now: microseconds since the epoch, without a fork.
+now() {
+	local t=${EPOCHREALTIME/./}
+	echo "$t"
+}
+
+# median N...: the median of its arguments.
+median() {
+	printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 }
+	    END { if (NR % 2) print a[(NR + 1) / 2];
+		  else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# ratio A B: A / B with two decimals.
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
+}
+
+# ms US: microseconds as milliseconds.
+ms() {
+	awk -v u="$1" 'BEGIN { printf "%.3f ms", u / 1000 }'
+}
+
+rows=()
+row() {
+	rows+=("$(printf '%-52s %13s %13s %8s  %s' "$@")")
+}
+
+echo "bench/patch.sh: $mm, $RUNS runs a case, files in $dir"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---------------------------------------------------------------- 1
+big=$dir/sparse10g.img
+small=$dir/small4k.img
+truncate -s 10G "$big"
+head -c 4096 /dev/zero >"$small"
+mmpatch "$small" 0 -x 0102030405060708
+mmpatch "$big" 8G -x 0102030405060708
+# (a) The page is there: what the file's size alone costs.  The order
+# alternates so that neither side always runs second.
+tb=() ts=()
+for ((i = 0; i < RUNS1; i++)); do
+	if ((i % 2)); then
+		t0=$(now); mmpatch "$big" 8G -x 0102030405060708; t1=$(now)
+		mmpatch "$small" 0 -x 0102030405060708; t2=$(now)
+		tb+=($((t1 - t0))); ts+=($((t2 - t1)))
+	else
+		t0=$(now); mmpatch "$small" 0 -x 0102030405060708; t1=$(now)
+		mmpatch "$big" 8G -x 0102030405060708; t2=$(now)
+		ts+=($((t1 - t0))); tb+=($((t2 - t1)))
+	fi
+done
+mb=$(median "${tb[@]}"); msml=$(median "${ts[@]}")
+row "mmpatch 8 B: 10 GiB sparse vs 4 KiB file" "$(ms "$mb")" \
+    "$(ms "$msml")" "$(ratio "$mb" "$msml")" "target <= 1.2 (time ratio)"
+# (b) Into a hole each time: a block is allocated now, in both files.
+tb=() ts=()
+for ((i = 0; i < RUNS1; i++)); do
+	off=$(( ((i * 7919 + 1) % 10000) * 1048576 + 4096 * (i % 200) ))
+	rm -f "$small"
+	truncate -s 4K "$small"
+	if ((i % 2)); then
+		t0=$(now); mmpatch "$big" "$off" -x 0102030405060708; t1=$(now)
+		mmpatch "$small" 8 -x 0102030405060708; t2=$(now)
+		tb+=($((t1 - t0))); ts+=($((t2 - t1)))
+	else
+		t0=$(now); mmpatch "$small" 8 -x 0102030405060708; t1=$(now)
+		mmpatch "$big" "$off" -x 0102030405060708; t2=$(now)
+		ts+=($((t1 - t0))); tb+=($((t2 - t1)))
+	fi
+done
+mb=$(median "${tb[@]}"); msml=$(median "${ts[@]}")
+row "... into a hole: 10 GiB vs 4 KiB sparse file" "$(ms "$mb")" \
+    "$(ms "$msml")" "$(ratio "$mb" "$msml")" "target <= 1.2 (time ratio)"
+rm -f "$big" "$small"
+
+# ---------------------------------------------------------------- 2
+file=$dir/batch.img
+head -c $((64 << 20)) /dev/zero >"$file"
+printf '\001\002\003\004\005\006\007\010' >"$dir/data8"
+# BATCH distinct 8-byte slots of the 64 MiB file, in random order.
+shuf -n "$BATCH" -i 0-$(( (64 << 20) / 8 - 1 )) --random-source=<(yes) \
+    >"$dir/slots"
+awk '{ print $1 * 8 }' "$dir/slots" >"$dir/offsets"
+tm=()
+for ((i = 0; i < (RUNS < 5 ? RUNS : 5); i++)); do
+	t0=$(now)
+	mmpatch "$file" - -x 0102030405060708 <"$dir/offsets"
+	t1=$(now)
+	tm+=($((t1 - t0)))
+done
+mbatch=$(median "${tm[@]}")
+head -n "$DD_RUNS" "$dir/slots" >"$dir/ddslots"
+t0=$(now)
+while read -r s; do
+	dd if="$dir/data8" of="$file" bs=8 seek="$s" count=1 conv=notrunc \
+	    status=none
+done <"$dir/ddslots"
+t1=$(now)
+ddall=$(( (t1 - t0) * BATCH / DD_RUNS ))
+row "$BATCH patches from stdin vs a dd conv=notrunc loop" \
+    "$(ms "$mbatch")" "$(ms "$ddall")" "$(ratio "$ddall" "$mbatch")" \
+    "target >= 50 (times faster; dd: $DD_RUNS runs, scaled)"
+rm -f "$file"
+
+# ---------------------------------------------------------------- 3
+cat >"$dir/memmove.c" <<'EOF'
+/*
+ * memmove of N MiB up and down by 4 KiB, medians in microseconds: in
+ * anonymous memory already touched (the memory's own bandwidth), or,
+ * with FILE, in a fresh MAP_SHARED mapping of FILE each time (map,
+ * memmove, unmap: what mmmove does, without the command around it).
+ */
+#include <sys/mman.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+one(unsigned char *anon, int fd, size_t n, size_t gap, int up)
+{
+	unsigned char *p = anon;
+	double t = now();
+
+	if (fd >= 0 && (p = mmap(NULL, n + gap, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0)) == MAP_FAILED)
+		exit(1);
+	if (up)
+		memmove(p + gap, p, n);
+	else
+		memmove(p, p + gap, n);
+	if (fd >= 0)
+		munmap(p, n + gap);
+	return now() - t;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t n = (size_t)atol(argv[1]) << 20, gap = 4096;
+	int runs = atoi(argv[2]), i, fd = -1;
+	double up[64], down[64];
+	unsigned char *p = NULL;
+
+	if (runs > 64)
+		return 1;
+	if (argc > 3) {
+		if ((fd = open(argv[3], O_RDWR)) < 0)
+			return 1;
+	} else {
+		if ((p = malloc(n + gap)) == NULL)
+			return 1;
+		memset(p, 1, n + gap);
+	}
+	for (i = 0; i < runs; i++) {
+		up[i] = one(p, fd, n, gap, 1);
+		down[i] = one(p, fd, n, gap, 0);
+	}
+	qsort(up, runs, sizeof(double), cmp);
+	qsort(down, runs, sizeof(double), cmp);
+	printf("%.0f %.0f\n", up[runs / 2] * 1e6, down[runs / 2] * 1e6);
+	return 0;
+}
+EOF
+"$CC" -O2 -o "$dir/memmove" "$dir/memmove.c"
+mv=$dir/move.img
+n=$((MOVE_MIB << 20))
+head -c $((n + 4096)) /dev/urandom >"$mv"
+mruns=$((RUNS < 7 ? RUNS : 7))
+read -r aup adown < <("$dir/memmove" "$MOVE_MIB" "$mruns")
+tu=() td=() fu=() fd=() du=() dd2=()
+# Interleaved, so the page cache and the machine's load treat both alike.
+for ((i = 0; i < mruns; i++)); do
+	t0=$(now); mmmove "$mv" 4096 0 "$n"; t1=$(now)
+	mmmove "$mv" 0 4096 "$n"; t2=$(now)
+	tu+=($((t1 - t0))); td+=($((t2 - t1)))
+	read -r x y < <("$dir/memmove" "$MOVE_MIB" 1 "$mv")
+	fu+=("$x"); fd+=("$y")
+done
+for ((i = 0; i < (mruns < 3 ? mruns : 3); i++)); do
+	t0=$(now)
+	dd if="$mv" of="$dir/tmp" bs=1M count="$MOVE_MIB" status=none
+	dd if="$dir/tmp" of="$mv" bs=1M seek=4096 oflag=seek_bytes \
+	    conv=notrunc status=none
+	t1=$(now)
+	dd if="$mv" of="$dir/tmp" bs=1M skip=4096 iflag=skip_bytes \
+	    count="$MOVE_MIB" status=none
+	dd if="$dir/tmp" of="$mv" bs=1M conv=notrunc status=none
+	t2=$(now)
+	rm -f "$dir/tmp"
+	du+=($((t1 - t0))); dd2+=($((t2 - t1)))
+done
+mu=$(median "${tu[@]}"); md=$(median "${td[@]}")
+fup=$(median "${fu[@]}"); fdown=$(median "${fd[@]}")
+ddu=$(median "${du[@]}"); ddd=$(median "${dd2[@]}")
+for way in up down; do
+	if [ $way = up ]; then m=$mu f=$fup a=$aup d=$ddu
+	else m=$md f=$fdown a=$adown d=$ddd; fi
+	row "mmmove $MOVE_MIB MiB $way 4 KiB vs memmove in a file map" \
+	    "$(ms "$m")" "$(ms "$f")" "$(ratio "$f" "$m")" \
+	    "target >= 0.8 (bandwidth ratio)"
+	row "... vs memmove in anonymous memory" "$(ms "$m")" "$(ms "$a")" \
+	    "$(ratio "$a" "$m")" "reference: the memory's own bandwidth"
+	row "... vs dd through a temporary file" "$(ms "$m")" "$(ms "$d")" \
+	    "$(ratio "$d" "$m")" "target > 1 (times faster)"
+done
+
+echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+printf '%-52s %13s %13s %8s  %s\n' "case" "mmutils" "peer" "ratio" "goal"
+printf '%s\n' "${rows[@]}"

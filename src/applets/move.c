@@ -1,0 +1,151 @@
+/*
+ * move.c - mmmove: copy COUNT bytes from SRC to DEST inside one file with
+ * memmove semantics (Python's mmap.move); the file's size never changes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "applet.h"
+#include "engine/patch.h"
+
+static const char *usage_ops = "[OPTION]... FILE DEST SRC COUNT";
+
+struct opts {
+	int	progress, sync, verbose, no_lock, dry_run;
+};
+
+/* The range [AT, AT+COUNT) named WHAT must lie inside a file of SIZE. */
+static int
+in_file(const char *path, const char *what, uint64_t at, uint64_t count,
+    uint64_t size)
+{
+	if (at > size)
+		return app_error("%s: %s %" PRIu64 " is past the end of the "
+		    "file (size %" PRIu64 ")", path, what, at, size);
+	if (count > size - at)
+		return app_error("%s: %s range %" PRIu64 "..%" PRIu64 " (%"
+		    PRIu64 " bytes) passes the end of the file (size %" PRIu64
+		    ")", path, what, at, at + count, count, size);
+	return 0;
+}
+
+static int
+move_file(const struct opts *o, const char *path, uint64_t dest,
+    uint64_t src, uint64_t count)
+{
+	struct mm_progress prog;
+	struct mm_file f;
+	off_t size0;
+	int rc, sig = 0, st = EXIT_OK;
+
+	rc = mm_open(&f, path, o->dry_run ? MM_ACCESS_COPY : MM_ACCESS_WRITE,
+	    MM_OPEN_MAPPED);
+	if (rc == -EBADF && strcmp(path, "-") == 0)
+		return app_error("-: standard input cannot be changed in "
+		    "place; name the file");
+	if (rc < 0)
+		return app_file_error(path, rc);
+	if (!o->no_lock && (rc = mm_lock(&f)) < 0) {
+		st = app_file_error(path, rc);
+		goto out;
+	}
+	/* The size that counts is the one under the lock. */
+	if ((rc = mm_file_stat(&f)) < 0) {
+		st = app_file_error(path, rc);
+		goto out;
+	}
+	size0 = f.size;
+	if (in_file(path, "destination", dest, count, (uint64_t)f.size) ||
+	    in_file(path, "source", src, count, (uint64_t)f.size)) {
+		st = EXIT_FAIL;
+		goto out;
+	}
+	if (o->dry_run) {
+		/* Checked and reported; copying into a private map proves
+		 * nothing more and could need as much memory as COUNT. */
+		app_printf("would move %" PRIu64 " bytes from offset %" PRIu64
+		    " to offset %" PRIu64 "\n", count, src, dest);
+		goto out;
+	}
+	mm_signals_hold();
+	mm_progress_start(&prog, o->progress, STDERR_FILENO, "mmmove", count);
+	rc = mm_move(&f, dest, src, count, &prog);
+	mm_progress_end(&prog);
+	if (rc == 0 && o->sync)
+		rc = mm_sync_range(&f, dest, count);
+	sig = mm_signals_release();
+	if (rc == -EIO && mm_file_stat(&f) == 0 && f.size < size0)
+		st = app_error("%s: the file shrank from %jd to %jd bytes "
+		    "while bytes were moved", path, (intmax_t)size0,
+		    (intmax_t)f.size);
+	else if (rc == -ENOSPC)
+		st = app_error("%s: no space left on the device for the "
+		    "destination (a sparse file); nothing moved", path);
+	else if (rc < 0)
+		st = app_file_error(path, rc);
+	else if (o->verbose)
+		app_error("%s: moved %" PRIu64 " bytes from offset %" PRIu64
+		    " to offset %" PRIu64, path, count, src, dest);
+	if (sig != 0)
+		st = 128 + sig;
+out:
+	mm_close(&f);
+	return st;
+}
+
+int
+move_main(int argc, const char **argv)
+{
+	struct opts o = { 0, 0, 0, 0, 0 };
+	struct poptOption table[] = {
+		{ "progress", '\0', POPT_ARG_NONE, &o.progress, 0,
+		    "show a progress line on standard error (a terminal)",
+		    NULL },
+		{ "sync", '\0', POPT_ARG_NONE, &o.sync, 0,
+		    "flush the moved bytes to storage before exit", NULL },
+		{ "verbose", 'v', POPT_ARG_NONE, &o.verbose, 0,
+		    "report the move on standard error", NULL },
+		{ "no-lock", '\0', POPT_ARG_NONE, &o.no_lock, 0,
+		    "do not take the exclusive lock (flock) on FILE", NULL },
+		{ "dry-run", '\0', POPT_ARG_NONE, &o.dry_run, 0,
+		    "check the ranges and report the move, change nothing",
+		    NULL },
+		APP_COMMON_OPTIONS
+		POPT_TABLEEND
+	};
+	static const char *const names[] = { "FILE", "DEST", "SRC", "COUNT" };
+	poptContext pc;
+	const char **ops;
+	uint64_t dest, src, count;
+	int n, st;
+
+	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
+		return EXIT_FAIL;
+	if ((st = app_parse(pc, NULL, NULL)) != 0)
+		goto done;
+	ops = app_operands(pc, &n);
+	if (n < 4) {
+		st = app_usage("missing %s operand", names[n]);
+		goto done;
+	}
+	if (n > 4) {
+		st = app_usage("extra operand '%s'", ops[4]);
+		goto done;
+	}
+	/* Plain non-negative numbers, as Python's move takes them. */
+	if (app_size("DEST", ops[1], &dest) || app_size("SRC", ops[2], &src) ||
+	    app_size("COUNT", ops[3], &count)) {
+		st = EXIT_FAIL;
+		goto done;
+	}
+	st = move_file(&o, ops[0], dest, src, count);
+done:
+	app_popt_free(pc);
+	return app_finish(st);
+}

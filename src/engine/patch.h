@@ -1,0 +1,134 @@
+/*
+ * patch.h - the edit list behind mmpatch: parse edits (a patch script, or
+ * offsets in mmfind -a format), check the whole batch against a file
+ * (every range in bounds, no overlap, every expectation met), then write
+ * it all, or write nothing.
+ *
+ * Like the rest of the engine this never prints: failures return -errno
+ * and leave their details in struct mm_patch_error for the applet to word.
+ */
+#ifndef MM_PATCH_H
+#define MM_PATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mm.h"
+
+/* One write: DATA, REPEAT times, at OFF, if the bytes there are EXPECT. */
+struct mm_edit {
+	uint64_t		 mag;		/* the offset as given ... */
+	int			 neg;		/* ... counted from the end */
+	uint64_t		 off;		/* resolved by mm_patch_check */
+	const unsigned char	*data;
+	size_t			 len;
+	uint64_t		 repeat;
+	const unsigned char	*expect;	/* NULL: unconditional */
+	size_t			 explen;
+	unsigned char		*old;		/* MM_PATCH_KEEP_OLD: the bytes
+						   that were there */
+	const char		*tok;		/* the offset as given */
+	size_t			 line;		/* input line (from 1) */
+	uint64_t		 total;		/* len * repeat */
+};
+
+enum mm_patch_why {
+	MM_PATCH_OK,
+	MM_PATCH_SYNTAX,	/* line: not OFFSET NEWHEX [OLDHEX] */
+	MM_PATCH_BAD_OFFSET,	/* tok: rc -EINVAL syntax, -ERANGE too big */
+	MM_PATCH_BAD_HEX,	/* tok; pos: the offending character */
+	MM_PATCH_OTHER_FILE,	/* tok: a FILE: prefix naming another file */
+	MM_PATCH_TOO_MANY,	/* the repeat count overflows */
+	MM_PATCH_BEFORE_START,	/* edit: a negative offset before byte 0 */
+	MM_PATCH_PAST_END,	/* edit: the offset is past the end */
+	MM_PATCH_TOO_LONG,	/* edit: the data would pass the end */
+	MM_PATCH_OVERLAP,	/* edit and other: their bytes overlap */
+	MM_PATCH_MISMATCH,	/* edit: the bytes there are not EXPECT */
+	MM_PATCH_IO		/* rc: mapping or touching the file failed */
+};
+
+struct mm_patch_error {
+	enum mm_patch_why	 why;
+	int			 rc;
+	size_t			 line;		/* input line, 0: none */
+	const char		*tok;		/* the offending token */
+	size_t			 pos;		/* BAD_HEX: index in tok */
+	size_t			 edit;		/* index of the failing edit */
+	size_t			 other;		/* OVERLAP: the earlier edit */
+	unsigned char		 found[32];	/* MISMATCH: what is there */
+	size_t			 foundlen;
+};
+
+struct mm_patch_win;
+struct mm_patch_blob;
+
+struct mm_patch {
+	struct mm_edit		*e;
+	size_t			 n, cap;
+	struct mm_patch_error	 err;
+	int			 flags;
+	struct mm_patch_blob	*blobs;		/* inputs, decoded bytes */
+	unsigned char		*oldpool;	/* KEEP_OLD */
+	size_t			*order;		/* edits sorted by offset */
+	struct mm_patch_win	*win;		/* mapped windows */
+	size_t			 nwin;
+	struct mm_file		*f;
+};
+
+#define MM_PATCH_KEEP_OLD	0x1	/* save the old bytes (undo, reports) */
+#define MM_PATCH_SYNC		0x2	/* msync the written ranges */
+
+void	mm_patch_init(struct mm_patch *, int flags);
+/* Unmap, free every edit and buffer; the struct may be initialised again. */
+void	mm_patch_free(struct mm_patch *);
+
+/* Append one edit (copied; its pointers must outlive the patch). */
+int	mm_patch_add(struct mm_patch *, const struct mm_edit *);
+
+/*
+ * Offsets, one per line, in mmfind -a format: decimal or 0x, optionally
+ * negative, optionally after "FILE:" when FILE is exactly the name given.
+ * Blank lines are skipped.  Each offset becomes a copy of TEMPLATE.
+ */
+int	mm_patch_parse_offsets(struct mm_patch *, const unsigned char *text,
+	    size_t len, const char *file, const struct mm_edit *template);
+/*
+ * A patch script: lines "OFFSET NEWHEX [OLDHEX]", '#' starts a comment,
+ * blank lines are skipped.  OLDHEX, when given, is the expectation.
+ */
+int	mm_patch_parse_script(struct mm_patch *, const unsigned char *text,
+	    size_t len);
+
+/*
+ * Check the whole batch against F (opened MM_ACCESS_WRITE or COPY, locked
+ * by the caller): resolve the offsets, require every edit inside the file,
+ * refuse edits whose bytes (written or expected) overlap, compare every
+ * expectation, and with KEEP_OLD save the current bytes.  Nothing is
+ * written.  -ERANGE (a range), -ECANCELED (an expectation), or -errno;
+ * the details are in the patch's err.  The touched pages stay mapped for
+ * mm_patch_apply.
+ */
+int	mm_patch_check(struct mm_patch *, struct mm_file *);
+
+/*
+ * Write a checked batch.  The touched pages are faulted in for writing
+ * first, so a full disk under a sparse file is -ENOSPC before the first
+ * byte changes.  A file that shrinks meanwhile gives -EIO.  The caller
+ * holds the lock and the signals.
+ */
+int	mm_patch_apply(struct mm_patch *);
+
+/*
+ * Save, durably (fsync of the file and its directory), a script that
+ * undoes the checked batch: for each edit "OFFSET OLDHEX NEWHEX", which
+ * restores the old bytes only where the new ones are still there.
+ * COMMENT becomes the first line.  Needs KEEP_OLD.  Refuses (-EINVAL) a
+ * PATH that is the patched file itself.
+ */
+int	mm_patch_save_undo(const struct mm_patch *, const char *path,
+	    const char *comment);
+
+/* Flush [OFF, OFF+LEN) of F to storage (msync MS_SYNC of a fresh map). */
+int	mm_sync_range(struct mm_file *, uint64_t off, uint64_t len);
+
+#endif /* MM_PATCH_H */

@@ -1,0 +1,290 @@
+#!/usr/bin/env bats
+# move.bats - mmmove: memmove inside a file, as Python's mmap.move.
+
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'ABCDEabcde' >t.bin
+}
+
+teardown() {
+	cd /
+	if [ -n "${MNT:-}" ]; then
+		umount "$MNT" 2>/dev/null || true
+	fi
+	if [ -n "${IMMUTABLE:-}" ]; then
+		chattr -i "$IMMUTABLE" 2>/dev/null || true
+	fi
+}
+
+@test "mmmove copies COUNT bytes from SRC to DEST (CPython's test_move)" {
+	run -0 --separate-stderr mmmove t.bin 5 0 5
+	assert_output ""
+	[ -z "$stderr" ]
+	[ "$(cat t.bin)" = "ABCDEABCDE" ]
+}
+
+@test "mmmove handles overlap both ways (PyPy's foobar cases)" {
+	printf foobar >f
+	run -0 mmmove f 1 3 3
+	[ "$(cat f)" = fbarar ]
+	run -0 mmmove f 1 3 2
+	[ "$(cat f)" = frarar ]
+	run -2 --separate-stderr mmmove f 7 1 2
+	assert_equal "$stderr" "mmmove: f: destination 7 is past the end of the file (size 6)"
+	run -2 --separate-stderr mmmove f 1 7 2
+	assert_equal "$stderr" "mmmove: f: source 7 is past the end of the file (size 6)"
+	run -2 --separate-stderr mmmove f 5 0 2
+	assert_equal "$stderr" "mmmove: f: destination range 5..7 (2 bytes) passes the end of the file (size 6)"
+	[ "$(cat f)" = frarar ]
+}
+
+@test "mmmove agrees with Python's mmap.move on every triple of a 10-byte file" {
+	need_python
+	"$PYTHON3" - >want <<'PY'
+import mmap, tempfile
+with tempfile.TemporaryFile() as f:
+    for dest in range(11):
+        for src in range(11):
+            for count in range(12):
+                f.seek(0); f.write(b"ABCDEabcde"); f.flush()
+                m = mmap.mmap(f.fileno(), 0)
+                try:
+                    m.move(dest, src, count)
+                    rc = 0
+                except ValueError:
+                    rc = 2
+                print(dest, src, count, rc, m[:].decode())
+                m.close()
+PY
+	for dest in 0 1 2 3 4 5 6 7 8 9 10; do
+		for src in 0 1 2 3 4 5 6 7 8 9 10; do
+			for count in 0 1 2 3 4 5 6 7 8 9 10 11; do
+				printf 'ABCDEabcde' >t.bin
+				rc=0
+				mmmove t.bin "$dest" "$src" "$count" 2>/dev/null ||
+				    rc=$?
+				read -r -N 10 got <t.bin
+				echo "$dest $src $count $rc $got"
+			done
+		done
+	done >got
+	[ "$(wc -l <got)" = 1452 ]
+	diff want got
+}
+
+@test "mmmove on a 1-byte file: CPython's out-of-range cases fail, the rest succeed" {
+	printf x >one
+	for args in "0 0 2" "1 0 1" "0 1 1"; do
+		run -2 --separate-stderr mmmove one $args
+		[[ "$stderr" == *"passes the end"* || "$stderr" == *"past the end"* ]]
+	done
+	run -0 mmmove one 0 0 1
+	run -0 mmmove one 0 0 0
+	run -0 mmmove one 1 1 0
+	[ "$(cat one)" = x ]
+}
+
+@test "mmmove rejects every negative argument and agrees with Python on the rest" {
+	need_python
+	randfile r.bin 10 4
+	"$PYTHON3" - >want <<'PY'
+import mmap, tempfile
+vals = [-100, -1, 0, 1, 100]
+orig = open("r.bin", "rb").read()
+with tempfile.TemporaryFile() as f:
+    for d in vals:
+        for s in vals:
+            for c in vals:
+                f.seek(0); f.write(orig); f.flush()
+                m = mmap.mmap(f.fileno(), 0)
+                try:
+                    m.move(d, s, c)
+                    rc = 0
+                except ValueError:
+                    rc = 2
+                print(d, s, c, rc, m[:].hex())
+                m.close()
+PY
+	vals="-100 -1 0 1 100"
+	for d in $vals; do for s in $vals; do for c in $vals; do
+		cp r.bin t.bin
+		rc=0
+		mmmove t.bin "$d" "$s" "$c" 2>err || rc=$?
+		echo "$d $s $c $rc $(mmread -x t.bin)"
+		case "$d $s $c" in
+		*-*) grep -q "must not be negative" err ||
+			echo "move($d, $s, $c): $(cat err)" ;;
+		esac
+	done; done; done >got
+	diff want got
+}
+
+@test "mmmove with COUNT 0 is a no-op, even on an empty file" {
+	before=$(sum t.bin)
+	run -0 --separate-stderr mmmove t.bin 3 7 0
+	run -0 --separate-stderr mmmove t.bin 10 10 0
+	assert_equal "$(sum t.bin)" "$before"
+	: >empty
+	run -0 --separate-stderr mmmove empty 0 0 0
+	[ -z "$stderr" ]
+	run -2 --separate-stderr mmmove empty 1 0 0
+	[ ! -s empty ]
+}
+
+@test "mmmove refuses ranges past the end and leaves the file unchanged" {
+	before=$(sum t.bin)
+	run -2 --separate-stderr mmmove t.bin 0 6 5
+	assert_equal "$stderr" "mmmove: t.bin: source range 6..11 (5 bytes) passes the end of the file (size 10)"
+	run -2 --separate-stderr mmmove t.bin 0 0 11
+	run -2 --separate-stderr mmmove t.bin 0 0 7E
+	run -2 --separate-stderr mmmove t.bin 11 0 0
+	assert_equal "$(sum t.bin)" "$before"
+}
+
+@test "mmmove rejects bad numbers and missing operands, one line, exit 2" {
+	before=$(sum t.bin)
+	run -2 --separate-stderr mmmove t.bin 0 0
+	[[ "$stderr" == *"missing COUNT operand"*"Try 'mmmove --help'"* ]]
+	run -2 --separate-stderr mmmove t.bin
+	[[ "$stderr" == *"missing DEST operand"* ]]
+	run -2 --separate-stderr mmmove
+	[[ "$stderr" == *"missing FILE operand"* ]]
+	run -2 --separate-stderr mmmove t.bin 0 0 1 1
+	[[ "$stderr" == *"extra operand '1'"* ]]
+	run -2 --separate-stderr mmmove t.bin 0 0 x1
+	assert_equal "$stderr" "mmmove: invalid COUNT 'x1'"
+	run -2 --separate-stderr mmmove t.bin 16E 0 1
+	assert_equal "$stderr" "mmmove: DEST '16E' is too large (the limit is 2^63-1)"
+	run -2 --separate-stderr mmmove t.bin 0 0xffffffffffffffff 1
+	run -2 --separate-stderr mmmove t.bin -- -1 0 1
+	assert_equal "$stderr" "mmmove: DEST '-1' must not be negative"
+	assert_equal "$(sum t.bin)" "$before"
+}
+
+@test "mmmove refuses a directory, a missing file, a FIFO, /dev/null, standard input" {
+	mkdir d
+	run -2 --separate-stderr mmmove d 0 0 0
+	assert_equal "$stderr" "mmmove: d: is a directory"
+	run -2 --separate-stderr mmmove nosuch 0 0 0
+	assert_equal "$stderr" "mmmove: nosuch: No such file or directory"
+	mkfifo fifo
+	run -2 --separate-stderr timeout 10 mmmove fifo 0 0 0
+	assert_equal "$stderr" "mmmove: fifo: cannot be mapped (a pipe, FIFO or character device)"
+	run -2 --separate-stderr mmmove /dev/null 0 0 0
+	[[ "$stderr" == "mmmove: /dev/null: cannot be mapped"* ]]
+	run -2 --separate-stderr mmmove - 0 0 0 <t.bin
+	[[ "$stderr" == *"standard input cannot be changed in place"* ]]
+}
+
+@test "mmmove refuses a read-only (immutable) file" {
+	chattr +i t.bin 2>/dev/null || skip "chattr +i is not supported here"
+	IMMUTABLE=$BATS_TEST_TMPDIR/t.bin
+	before=$(sum t.bin)
+	run -2 --separate-stderr mmmove t.bin 5 0 5
+	assert_equal "$stderr" "mmmove: t.bin: Operation not permitted"
+	run -0 --separate-stderr mmmove --dry-run t.bin 5 0 5
+	assert_equal "$(sum t.bin)" "$before"
+}
+
+@test "mmmove --dry-run checks and reports, and changes nothing" {
+	before=$(sum t.bin)
+	run -0 --separate-stderr mmmove --dry-run t.bin 5 0 5
+	assert_output "would move 5 bytes from offset 0 to offset 5"
+	run -2 --separate-stderr mmmove --dry-run t.bin 6 0 5
+	assert_equal "$(sum t.bin)" "$before"
+}
+
+@test "mmmove -v reports on stderr; --sync and --progress off a terminal are quiet" {
+	run -0 --separate-stderr mmmove -v --sync t.bin 0 5 5
+	assert_output ""
+	assert_equal "$stderr" "mmmove: t.bin: moved 5 bytes from offset 5 to offset 0"
+	[ "$(cat t.bin)" = abcdeabcde ]
+	run -0 --separate-stderr mmmove --progress t.bin 5 0 5
+	[ -z "$stderr" ]
+}
+
+@test "mmmove moves 40 MiB by one byte up and down, across chunks, exactly" {
+	yes 'the quick brown fox jumps over' | head -c 40M >big
+	n=$(stat -c %s big)
+	want=$({ head -c 1 big; head -c $((n - 1)) big; } | sha256sum | cut -d' ' -f1)
+	run -0 mmmove big 1 0 $((n - 1))
+	assert_equal "$(sum big)" "$want"
+	want=$({ tail -c +2 big; tail -c 1 big; } | sha256sum | cut -d' ' -f1)
+	run -0 mmmove big 0 1 $((n - 1))
+	assert_equal "$(sum big)" "$want"
+}
+
+@test "mmmove works past 4 GiB in a sparse file" {
+	truncate -s 5G sparse.img
+	mmpatch sparse.img 4G -x cafe
+	run -0 mmmove sparse.img 0x100 4G 2
+	[ "$(mmread -x sparse.img 0xff 4)" = 00cafe00 ]
+	run -0 mmmove sparse.img 0x13ffffffe 0x100 2
+	[ "$(mmread -x sparse.img 0x13ffffffd)" = 00cafe ]
+	run -2 mmmove sparse.img 0x13fffffff 0x100 2
+	[ "$(du -k sparse.img | cut -f1)" -lt 1024 ]
+}
+
+# A move of 256 MiB interrupted by SIG: the file ends fully moved or
+# untouched, and an interrupt that landed exits 128+signal.  (cksum, not
+# sum: a CRC is checksum enough here and ten times faster on 256 MiB.)
+interrupted_move() {
+	local sig=$1 code=$2 delay=$3
+	yes 'abcdefghijklmnopqrstuvwxyz0123' | head -c 256M >big
+	n=$(stat -c %s big)
+	untouched=$(cksum <big)
+	moved=$({ tail -c +2 big; tail -c 1 big; } | cksum)
+	env --default-signal=INT,TERM mmmove big 0 1 $((n - 1)) \
+	    >/dev/null 2>&1 3>&- &
+	pid=$!
+	sleep "$delay"
+	kill -s "$sig" "$pid" 2>/dev/null || true
+	rc=0
+	wait "$pid" || rc=$?
+	now=$(cksum <big)
+	case "$rc" in
+	0) assert_equal "$now" "$moved" ;;
+	"$code") [ "$now" = "$moved" ] || [ "$now" = "$untouched" ] ||
+		fail "exit $rc and the file is half moved" ;;
+	*) fail "exit $rc" ;;
+	esac
+	echo "$rc" >>"$BATS_TEST_TMPDIR/outcomes"
+}
+
+@test "SIGINT during a large move leaves the file fully moved or untouched (130)" {
+	interrupted_move INT 130 0.05
+	interrupted_move INT 130 0.15
+}
+
+@test "SIGTERM during a large move leaves the file fully moved or untouched (143)" {
+	interrupted_move TERM 143 0.1
+}
+
+@test "mmmove into a sparse hole on a full file system: ENOSPC, nothing moved" {
+	MNT=$BATS_TEST_TMPDIR/mnt
+	mkdir -p "$MNT"
+	mount -t tmpfs -o size=1m tmpfs "$MNT" 2>/dev/null ||
+	    { MNT=; skip "cannot mount a tmpfs here (not root?)"; }
+	truncate -s 4M "$MNT/f"
+	head -c 65536 /dev/urandom | dd of="$MNT/f" conv=notrunc status=none
+	dd if=/dev/zero of="$MNT/fill" bs=4k status=none 2>/dev/null || true
+	before=$(sum "$MNT/f")
+	run -2 --separate-stderr mmmove "$MNT/f" 3M 0 64K
+	[[ "$stderr" == *"/f: no space left on the device"*"nothing moved" ]]
+	assert_equal "$(sum "$MNT/f")" "$before"
+}
+
+@test "mmmove waits for another writer's lock; --no-lock does not" {
+	command -v flock >/dev/null || skip "flock(1) is not installed"
+	flock t.bin sleep 2 >/dev/null 2>&1 3>&- &
+	holder=$!
+	sleep 0.3
+	run -124 --separate-stderr timeout 1 mmmove t.bin 5 0 5
+	[ "$(cat t.bin)" = ABCDEabcde ]
+	run -0 --separate-stderr timeout 1 mmmove --no-lock t.bin 5 0 5
+	[ "$(cat t.bin)" = ABCDEABCDE ]
+	kill "$holder" 2>/dev/null || true
+	wait "$holder" 2>/dev/null || true
+}

@@ -1,0 +1,450 @@
+#!/usr/bin/env bats
+# patch.bats - mmpatch: write, write_byte, batches, scripts and undo.
+
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'hello world\n' >t.txt
+}
+
+teardown() {
+	cd /
+	if [ -n "${MNT:-}" ]; then
+		umount "$MNT" 2>/dev/null || true
+	fi
+	if [ -n "${IMMUTABLE:-}" ]; then
+		chattr -i "$IMMUTABLE" 2>/dev/null || true
+	fi
+}
+
+@test "mmpatch writes TEXT at OFFSET in place, nothing else changes" {
+	run -0 --separate-stderr mmpatch t.txt 6 WORLD
+	assert_output ""
+	[ -z "$stderr" ]
+	[ "$(cat t.txt)" = "hello WORLD" ]
+	[ "$(stat -c %s t.txt)" = 12 ]
+}
+
+@test "mmpatch takes -x HEX, -f FILE and -f - (standard input)" {
+	run -0 mmpatch t.txt 0 -x '48:45 4c'
+	[ "$(cat t.txt)" = "HELlo world" ]
+	run -0 mmpatch -x 0x4c4f t.txt 3
+	[ "$(cat t.txt)" = "HELLO world" ]
+	printf 'W\0' >data.bin
+	run -0 mmpatch -f data.bin t.txt 6
+	[ "$(mmread -x t.txt)" = "48454c4c4f205700726c640a" ]
+	printf 'xy' | mmpatch t.txt 9 -f -
+	[ "$(mmread -x t.txt 6)" = "57007278790a" ]
+}
+
+@test "mmpatch counts negative offsets from the end, with or without --" {
+	run -0 mmpatch t.txt -6 WORLD
+	[ "$(cat t.txt)" = "hello WORLD" ]
+	run -0 mmpatch -- t.txt -12 H
+	[ "$(cat t.txt)" = "Hello WORLD" ]
+	run -0 mmpatch t.txt -0x1 -x 21
+	[ "$(cat t.txt)" = "Hello WORLD!" ]
+}
+
+@test "mmpatch takes a TEXT that looks like a negative number as data" {
+	run -0 mmpatch t.txt 0 -42
+	[ "$(cat t.txt)" = "-42lo world" ]
+}
+
+@test "mmpatch refuses a write past the end and leaves the file unchanged" {
+	before=$(sum t.txt)
+	run -2 --separate-stderr mmpatch t.txt 4096 x
+	assert_equal "$stderr" "mmpatch: t.txt: offset 4096 is past the end of the file (size 12)"
+	run -2 --separate-stderr mmpatch t.txt 10 xyz
+	assert_equal "$stderr" "mmpatch: t.txt: 3 bytes at offset 10 would pass the end of the file (size 12)"
+	run -2 --separate-stderr mmpatch t.txt -13 x
+	assert_equal "$stderr" "mmpatch: t.txt: offset -13 is before the start of the file (size 12)"
+	run -2 --separate-stderr mmpatch t.txt 0 --repeat=13 x
+	[[ "$stderr" == *"13 bytes at offset 0 would pass the end"* ]]
+	assert_equal "$(sum t.txt)" "$before"
+}
+
+@test "mmpatch with empty data is a no-op that succeeds, even on an empty file" {
+	before=$(sum t.txt)
+	run -0 --separate-stderr mmpatch t.txt 12 -x ''
+	run -0 --separate-stderr mmpatch t.txt 3 -x 0x
+	run -0 --separate-stderr mmpatch t.txt 0 ''
+	assert_equal "$(sum t.txt)" "$before"
+	: >empty
+	run -0 --separate-stderr mmpatch empty 0 -x ''
+	run -2 --separate-stderr mmpatch empty 0 x
+	[[ "$stderr" == "mmpatch: empty: 1 bytes at offset 0 would pass the end of the file (size 0)" ]]
+	[ ! -s empty ]
+	run -2 --separate-stderr mmpatch t.txt 13 -x ''
+	[[ "$stderr" == *"offset 13 is past the end"* ]]
+}
+
+@test "mmpatch --expect writes only when the old bytes are there, else exit 1" {
+	run -0 mmpatch t.txt 0 --expect=68656c6c6f HELLO
+	[ "$(cat t.txt)" = "HELLO world" ]
+	before=$(sum t.txt)
+	run -1 --separate-stderr mmpatch t.txt 0 --expect=68656c6c6f jello
+	assert_output ""
+	assert_equal "$stderr" "mmpatch: t.txt: the bytes at offset 0 are 48454c4c4f, not 68656c6c6f; nothing written"
+	run -1 --separate-stderr mmpatch t.txt 0 --expect-text=hello jello
+	run -1 --separate-stderr mmpatch t.txt 8 --expect-text=rld_and_more X
+	[[ "$stderr" == *"the file ends before the 12 expected bytes at offset 8"* ]]
+	assert_equal "$(sum t.txt)" "$before"
+	run -0 mmpatch t.txt -6 --expect-text=world -x 574f
+	[ "$(cat t.txt)" = "HELLO WOrld" ]
+}
+
+@test "mmpatch --repeat writes a fill, and rejects an overflowing count" {
+	head -c 100 /dev/zero >z.bin
+	run -0 mmpatch z.bin 10 --repeat=30 -x abcd
+	want=$("$PYTHON3" -c 'import sys; b=bytearray(100); b[10:70]=b"\xab\xcd"*30; print(bytes(b).hex())' 2>/dev/null || true)
+	if [ -n "$want" ]; then
+		assert_equal "$(mmread -x z.bin)" "$want"
+	fi
+	[ "$(mmread -x z.bin 68 4)" = "abcd0000" ]
+	before=$(sum z.bin)
+	run -0 mmpatch z.bin 0 --repeat=0 abc
+	run -2 --separate-stderr mmpatch z.bin 0 --repeat=4E ab
+	[[ "$stderr" == *"larger than the largest file"* ]]
+	run -2 --separate-stderr mmpatch z.bin 0 --repeat=16E a
+	[[ "$stderr" == *"repeat count '16E' is too large"* ]]
+	run -2 --separate-stderr mmpatch z.bin 0 --repeat=-1 a
+	[[ "$stderr" == *"must not be negative"* ]]
+	assert_equal "$(sum z.bin)" "$before"
+}
+
+@test "mmpatch FILE - writes the data at each offset read from standard input" {
+	head -c 32 /dev/zero >z.bin
+	printf '0\n0x8\n\nz.bin:16\n-1\n' | mmpatch z.bin - -x 7f
+	[ "$(mmread -x z.bin)" = "7f000000000000007f000000000000007f00000000000000000000000000007f" ]
+}
+
+@test "mmpatch FILE - refuses offsets of another file, bad lines, overlap: nothing written" {
+	head -c 32 /dev/zero >z.bin
+	before=$(sum z.bin)
+	run -2 --separate-stderr mmpatch z.bin - -x 7f <<<$'1\nother.bin:3\n'
+	assert_equal "$stderr" "mmpatch: standard input:2: 'other.bin:3' is not an offset in this file"
+	run -2 --separate-stderr mmpatch z.bin - -x 7f <<<$'1\n2\nthree\n'
+	assert_equal "$stderr" "mmpatch: standard input:3: invalid offset 'three'"
+	run -2 --separate-stderr mmpatch z.bin - -x 7f7f <<<$'4\n0\n5\n'
+	assert_equal "$stderr" "mmpatch: z.bin: standard input:3: the edit at offset 5 overlaps the edit of line 1, at offset 4 (edits in one batch must not overlap)"
+	run -2 --separate-stderr mmpatch z.bin - -x 7f <<<$'0\n31\n32\n'
+	assert_equal "$stderr" "mmpatch: z.bin: standard input:3: 1 bytes at offset 32 would pass the end of the file (size 32)"
+	run -0 mmpatch z.bin 8 -x 01
+	before=$(sum z.bin)
+	run -1 --separate-stderr mmpatch z.bin - -x 7f --expect=00 <<<$'0\n8\n'
+	assert_equal "$stderr" "mmpatch: z.bin: standard input:2: the bytes at offset 8 are 01, not 00; nothing written"
+	assert_equal "$(sum z.bin)" "$before"
+	run -2 --separate-stderr mmpatch z.bin - -f - </dev/null
+	[[ "$stderr" == *"standard input cannot give both"* ]]
+}
+
+@test "mmpatch with no offsets on standard input succeeds doing nothing" {
+	before=$(sum t.txt)
+	run -0 --separate-stderr mmpatch t.txt - -x 41 </dev/null
+	assert_equal "$(sum t.txt)" "$before"
+}
+
+@test "the find-and-replace pipeline equals Python's bytes.replace" {
+	need_python
+	for seed in 1 2 3; do
+		"$PYTHON3" - "$seed" <<'PY'
+import random, sys
+r = random.Random(int(sys.argv[1]))
+old, new = b"abcab", b"XYZ!?"
+parts = []
+for _ in range(400):
+    parts.append(bytes(r.choice(b"abc\n") for _ in range(r.randrange(0, 12))))
+    if r.random() < 0.5:
+        parts.append(old)
+data = b"".join(parts)
+open("f.bin", "wb").write(data)
+open("want.bin", "wb").write(data.replace(old, new))
+offs, i = [], data.find(old)
+while i >= 0:
+    offs.append(i)
+    i = data.find(old, i + len(old))
+open("offsets", "w").write("".join("%d\n" % o for o in offs))
+PY
+		[ -s offsets ]
+		mmpatch f.bin - -x "$(printf 'XYZ!?' | od -An -tx1 | tr -d ' \n')" \
+		    --expect-text=abcab <offsets
+		cmp f.bin want.bin
+	done
+}
+
+@test "mmpatch --script applies OFFSET NEWHEX [OLDHEX] lines with comments" {
+	cat >fix.patch <<'EOF'
+# make it shout
+0 48454c4c4f	# HELLO
+-7 20574f 20776f   # " WO", only over " wo"
+
+0xb 21
+EOF
+	run -0 --separate-stderr mmpatch --script=fix.patch t.txt
+	[ "$(cat t.txt)" = "HELLO WOrld!" ]
+	run -0 mmpatch --script=- t.txt <<<"1 656c"
+	[ "$(cat t.txt)" = "HelLO WOrld!" ]
+}
+
+@test "a bad script line late in a batch writes nothing and names the line" {
+	before=$(sum t.txt)
+	printf '0 41\n1 42\n2 43\n3 4g\n' >bad.patch
+	run -2 --separate-stderr mmpatch --script=bad.patch t.txt
+	assert_equal "$stderr" "mmpatch: bad.patch:4: invalid hex '4g' at character 2"
+	printf '0 41\n1 42\n\n99 43\n' >bad.patch
+	run -2 --separate-stderr mmpatch --script=bad.patch t.txt
+	assert_equal "$stderr" "mmpatch: t.txt: bad.patch:4: offset 99 is past the end of the file (size 12)"
+	printf '0 41\n1 42 00\n' >bad.patch
+	run -1 --separate-stderr mmpatch --script=bad.patch t.txt
+	[[ "$stderr" == "mmpatch: t.txt: bad.patch:2: the bytes at offset 1 are 65, not 00"* ]]
+	printf '0 41\n1\n' >bad.patch
+	run -2 --separate-stderr mmpatch --script=bad.patch t.txt
+	assert_equal "$stderr" "mmpatch: bad.patch:2: expected 'OFFSET NEWHEX [OLDHEX]'"
+	printf '0 4141\n1 42\n' >bad.patch
+	run -2 --separate-stderr mmpatch --script=bad.patch t.txt
+	[[ "$stderr" == *"bad.patch:2: the edit at offset 1 overlaps the edit of line 1"* ]]
+	run -2 --separate-stderr mmpatch --script=missing.patch t.txt
+	assert_equal "$stderr" "mmpatch: missing.patch: No such file or directory"
+	assert_equal "$(sum t.txt)" "$before"
+}
+
+@test "mmpatch --script takes no OFFSET, data, --expect or --repeat" {
+	printf '0 41\n' >p
+	run -2 --separate-stderr mmpatch --script=p t.txt 0
+	[[ "$stderr" == *"extra operand '0'"* ]]
+	run -2 --separate-stderr mmpatch --script=p -x 41 t.txt
+	[[ "$stderr" == *"Try 'mmpatch --help'"* ]]
+	run -2 --separate-stderr mmpatch --script=p --repeat=2 t.txt
+}
+
+@test "mmpatch --undo saves a script that restores the file exactly" {
+	randfile r.bin 4096 7
+	orig=$(sum r.bin)
+	printf '%s\n' 0 100 4000 | mmpatch r.bin - -x deadbeef --undo=r.undo
+	[ "$(mmread -x r.bin 100 4)" = deadbeef ]
+	head -1 r.undo | grep -q '^# mmpatch undo script'
+	[ "$(grep -vc '^#' r.undo)" = 3 ]
+	run -0 --separate-stderr mmpatch --script=r.undo r.bin
+	assert_equal "$(sum r.bin)" "$orig"
+}
+
+@test "mmpatch --undo=- writes the undo script to standard output" {
+	run -0 --separate-stderr mmpatch t.txt -6 --undo=- -x 574f
+	assert_output $'# mmpatch undo script; apply with: mmpatch --script=- t.txt\n6 776f 574f'
+	[ "$(cat t.txt)" = "hello WOrld" ]
+	mmpatch --script=- t.txt <<<"$output"
+	[ "$(cat t.txt)" = "hello world" ]
+}
+
+@test "an undo script refuses (exit 1) once the file changed since" {
+	randfile r.bin 256 3
+	mmpatch r.bin 10 --repeat=20 -x 00 --undo=r.undo
+	mmpatch r.bin 15 -x ff
+	before=$(sum r.bin)
+	run -1 --separate-stderr mmpatch --script=r.undo r.bin
+	[[ "$stderr" == *"r.undo:2: the bytes at offset 10 are 0000000000ff"* ]]
+	assert_equal "$(sum r.bin)" "$before"
+}
+
+@test "an unwritable --undo path fails before anything is written" {
+	before=$(sum t.txt)
+	run -2 --separate-stderr mmpatch t.txt 0 X --undo=nodir/u
+	assert_equal "$stderr" "mmpatch: nodir/u: cannot save the undo script: No such file or directory; nothing written"
+	mkdir d
+	run -2 --separate-stderr mmpatch t.txt 0 X --undo=d
+	[[ "$stderr" == *"d: cannot save the undo script"* ]]
+	run -2 --separate-stderr mmpatch t.txt 0 X --undo=t.txt
+	assert_equal "$stderr" "mmpatch: t.txt: the undo file cannot be the file being patched; nothing written"
+	if [ -w /dev/full ]; then
+		run -2 --separate-stderr mmpatch t.txt 0 X --undo=/dev/full
+		[[ "$stderr" == *"No space left"* ]]
+	fi
+	assert_equal "$(sum t.txt)" "$before"
+}
+
+@test "mmpatch --dry-run prints OFFSET: OLDHEX -> NEWHEX and changes nothing" {
+	before=$(sum t.txt)
+	run -0 --separate-stderr mmpatch --dry-run t.txt -5 --repeat=2 -x 4142 --undo=u
+	assert_output "7: 6f726c64 -> 41424142"
+	[ -z "$stderr" ]
+	[ ! -e u ]
+	printf '0 48\n6 57 77\n' >p
+	run -0 --separate-stderr mmpatch --dry-run --script=p t.txt
+	assert_output $'0: 68 -> 48\n6: 77 -> 57'
+	run -1 --separate-stderr mmpatch --dry-run t.txt 0 --expect=00 X
+	assert_output ""
+	run -2 --separate-stderr mmpatch --dry-run t.txt 12 X
+	assert_equal "$(sum t.txt)" "$before"
+}
+
+@test "mmpatch -v reports each edit on standard error" {
+	run -0 --separate-stderr mmpatch -v t.txt 0 -x 48
+	assert_output ""
+	assert_equal "$stderr" "0: 68 -> 48"
+	run -0 --separate-stderr mmpatch --sync t.txt 1 E
+	[ "$(cat t.txt)" = "HEllo world" ]
+}
+
+@test "mmpatch agrees with Python's mmap write at random offsets, in and out of range" {
+	need_python
+	randfile r.bin 64 11
+	cp r.bin py.bin
+	"$PYTHON3" - >cases <<'PY'
+import mmap, random
+r = random.Random(5)
+with open("py.bin", "r+b") as f:
+    m = mmap.mmap(f.fileno(), 0)
+    for _ in range(150):
+        off = r.randrange(-80, 80)
+        data = bytes(r.randrange(256) for _ in range(r.randrange(0, 12)))
+        try:
+            m.seek(off, 0 if off >= 0 else 2)
+            m.write(data)
+            rc = 0
+        except ValueError:
+            rc = 2
+        print(off, data.hex() or "0x", rc)
+    m.close()
+PY
+	fails=0
+	while read -r off hex want; do
+		got=0
+		mmpatch r.bin "$off" -x "$hex" 2>/dev/null || got=$?
+		if [ "$got" != "$want" ]; then
+			echo "offset $off data $hex: exit $got, Python says $want"
+			fails=$((fails + 1))
+		fi
+	done <cases
+	[ "$fails" = 0 ]
+	cmp r.bin py.bin
+}
+
+@test "mmpatch rejects malformed hex and numbers with one line, exit 2" {
+	before=$(sum t.txt)
+	run -2 --separate-stderr mmpatch t.txt 0 -x 4g
+	assert_equal "$stderr" "mmpatch: invalid hex in data '4g' at character 2"
+	run -2 --separate-stderr mmpatch t.txt 0 -x 414
+	[[ "$stderr" == *"(an odd number of digits)" ]]
+	run -2 --separate-stderr mmpatch t.txt 0 --expect=zz X
+	run -2 --separate-stderr mmpatch t.txt 0x1z X
+	assert_equal "$stderr" "mmpatch: invalid offset '0x1z'"
+	run -2 --separate-stderr mmpatch t.txt 0xffffffffffffffff X
+	[[ "$stderr" == *"is too large (the limit is 2^63-1)" ]]
+	run -2 --separate-stderr mmpatch t.txt 16E X
+	run -2 --separate-stderr mmpatch t.txt -9223372036854775807 X
+	[[ "$stderr" == *"before the start of the file"* ]]
+	assert_equal "$(sum t.txt)" "$before"
+}
+
+@test "mmpatch reports missing operands and two data sources as usage errors" {
+	run -2 --separate-stderr mmpatch
+	[[ "$stderr" == *"missing FILE operand"* ]]
+	run -2 --separate-stderr mmpatch t.txt
+	[[ "$stderr" == *"missing OFFSET operand"* ]]
+	run -2 --separate-stderr mmpatch t.txt 0
+	[[ "$stderr" == *"missing data"*"Try 'mmpatch --help'"* ]]
+	run -2 --separate-stderr mmpatch t.txt 0 X -x 41
+	[[ "$stderr" == *"give the data once"* ]]
+	run -2 --separate-stderr mmpatch t.txt 0 X Y
+	[[ "$stderr" == *"extra operand 'Y'"* ]]
+	run -2 --separate-stderr mmpatch t.txt 0 X --expect=58 --expect-text=X
+	[[ "$stderr" == *"cannot be combined"* ]]
+}
+
+@test "mmpatch refuses a directory, a missing file, a FIFO and /dev/null" {
+	mkdir d
+	run -2 --separate-stderr mmpatch d 0 X
+	assert_equal "$stderr" "mmpatch: d: is a directory"
+	run -2 --separate-stderr mmpatch nosuch 0 X
+	assert_equal "$stderr" "mmpatch: nosuch: No such file or directory"
+	[ ! -e nosuch ]
+	mkfifo fifo
+	run -2 --separate-stderr timeout 10 mmpatch fifo 0 X
+	assert_equal "$stderr" "mmpatch: fifo: cannot be mapped (a pipe, FIFO or character device)"
+	run -2 --separate-stderr mmpatch /dev/null 0 X
+	[[ "$stderr" == "mmpatch: /dev/null: cannot be mapped"* ]]
+	run -2 --separate-stderr mmpatch - 0 X
+}
+
+@test "mmpatch refuses a read-only (immutable) file; --dry-run still reads it" {
+	chattr +i t.txt 2>/dev/null || skip "chattr +i is not supported here"
+	IMMUTABLE=$BATS_TEST_TMPDIR/t.txt
+	before=$(sum t.txt)
+	run -2 --separate-stderr mmpatch t.txt 0 X
+	assert_equal "$stderr" "mmpatch: t.txt: Operation not permitted"
+	run -0 --separate-stderr mmpatch --dry-run t.txt 0 X
+	assert_output "0: 68 -> 58"
+	assert_equal "$(sum t.txt)" "$before"
+}
+
+@test "mmpatch writes at 5 GiB into a sparse file without filling it" {
+	truncate -s 6G sparse.img
+	run -0 --separate-stderr mmpatch sparse.img 5G -x deadbeef
+	[ "$(mmread -x sparse.img 5G 4)" = deadbeef ]
+	[ "$(mmread -x sparse.img 0x13fffffff 6)" = 00deadbeef00 ]
+	[ "$(stat -c %s sparse.img)" = 6442450944 ]
+	# A handful of blocks, not gigabytes.
+	[ "$(du -k sparse.img | cut -f1)" -lt 1024 ]
+	run -0 mmpatch sparse.img -1G -x 01
+	[ "$(mmread -x sparse.img 5G 1)" = 01 ]
+}
+
+@test "two concurrent batch patchers end in one of the two serial results" {
+	head -c 65536 /dev/zero >c.bin
+	seq 0 4 65532 >offs
+	for i in 1 2 3; do
+		mmpatch c.bin - -x 41414141 <offs &
+		a=$!
+		mmpatch c.bin - -x 42424242 <offs &
+		b=$!
+		wait "$a"
+		wait "$b"
+		got=$(tr -d A <c.bin | wc -c)
+		[ "$got" = 0 ] || [ "$(tr -d B <c.bin | wc -c)" = 0 ] ||
+		    fail "round $i: the two batches interleaved"
+	done
+	# Compare-and-swap: exactly one of two racing patchers wins.
+	head -c 65536 /dev/zero >c.bin
+	mmpatch c.bin - -x 41414141 --expect=00000000 <offs 2>/dev/null &
+	a=$!
+	mmpatch c.bin - -x 42424242 --expect=00000000 <offs 2>/dev/null &
+	b=$!
+	rca=0; wait "$a" || rca=$?
+	rcb=0; wait "$b" || rcb=$?
+	[ "$((rca + rcb))" = 1 ]
+	[ "$(tr -d A <c.bin | wc -c)" = 0 ] || [ "$(tr -d B <c.bin | wc -c)" = 0 ]
+}
+
+@test "mmpatch waits for another writer's lock; --no-lock does not" {
+	command -v flock >/dev/null || skip "flock(1) is not installed"
+	flock t.txt sleep 2 >/dev/null 2>&1 3>&- &
+	holder=$!
+	sleep 0.3
+	run -124 --separate-stderr timeout 1 mmpatch t.txt 0 A
+	[ "$(cat t.txt)" = "hello world" ]
+	run -0 --separate-stderr timeout 1 mmpatch --no-lock t.txt 0 B
+	[ "$(cat t.txt)" = "Bello world" ]
+	kill "$holder" 2>/dev/null || true
+	wait "$holder" 2>/dev/null || true
+}
+
+@test "mmpatch into a sparse hole on a full file system: ENOSPC, nothing written" {
+	MNT=$BATS_TEST_TMPDIR/mnt
+	mkdir -p "$MNT"
+	mount -t tmpfs -o size=1m tmpfs "$MNT" 2>/dev/null ||
+	    { MNT=; skip "cannot mount a tmpfs here (not root?)"; }
+	truncate -s 4M "$MNT/f"
+	printf 'data' | dd of="$MNT/f" conv=notrunc status=none
+	dd if=/dev/zero of="$MNT/fill" bs=4k status=none 2>/dev/null || true
+	before=$(sum "$MNT/f")
+	run -2 --separate-stderr mmpatch "$MNT/f" 3M -x 41
+	[[ "$stderr" == *"/f: no space left on the device"*"nothing written" ]]
+	run -2 --separate-stderr mmpatch "$MNT/f" - -x 41 <<<$'0\n3M'
+	[[ "$stderr" == *"no space left"* ]]
+	assert_equal "$(sum "$MNT/f")" "$before"
+	[ "$(mmread "$MNT/f" 0 4)" = data ]
+	run -0 mmpatch "$MNT/f" 0 D
+	[ "$(mmread "$MNT/f" 0 4)" = Data ]
+}

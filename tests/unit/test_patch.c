@@ -1,0 +1,350 @@
+/*
+ * test_patch.c - the edit list: parsing scripts and offsets, checking a
+ * batch whole, writing it, undo scripts, and a file that shrinks.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/patch.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/mmpatchtest.XXXXXX";
+static char path[256];
+
+static void
+put(const void *data, size_t len)
+{
+	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+
+	if (fd < 0 || (len && write(fd, data, len) != (ssize_t)len))
+		abort();
+	close(fd);
+}
+
+static int
+is(const void *data, size_t len)
+{
+	unsigned char buf[256];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		abort();
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n == (ssize_t)len && memcmp(buf, data, len) == 0;
+}
+
+static int
+script(struct mm_patch *p, const char *s)
+{
+	return mm_patch_parse_script(p, (const unsigned char *)s, strlen(s));
+}
+
+/* Parse S as a script and run it on the test file: the check's result. */
+static int
+run_script(const char *s, int flags, int *applied)
+{
+	struct mm_patch p;
+	struct mm_file f;
+	int rc;
+
+	*applied = 0;
+	mm_patch_init(&p, flags);
+	if (script(&p, s) < 0 || mm_open(&f, path, MM_ACCESS_WRITE,
+	    MM_OPEN_MAPPED) < 0)
+		abort();
+	if ((rc = mm_patch_check(&p, &f)) == 0 && mm_patch_apply(&p) == 0)
+		*applied = 1;
+	mm_patch_free(&p);
+	mm_close(&f);
+	return rc;
+}
+
+static void
+test_parse_script(void)
+{
+	struct mm_patch p;
+	int rc;
+
+	mm_patch_init(&p, 0);
+	rc = script(&p, "# a comment\n\n  0x10 de:ad  # trailing\n"
+	    "-2\t0xbeef 0000\r\n5 0x\n");
+	ok(rc == 0 && p.n == 3, "a script with comments, blanks, CRLF parses");
+	ok(p.e[0].mag == 16 && !p.e[0].neg && p.e[0].len == 2 &&
+	    p.e[0].data[0] == 0xde && p.e[0].data[1] == 0xad &&
+	    p.e[0].expect == NULL && p.e[0].line == 3,
+	    "OFFSET NEWHEX: offset, bytes, line number, no expectation");
+	ok(p.e[1].neg && p.e[1].mag == 2 && p.e[1].len == 2 &&
+	    p.e[1].explen == 2 && p.e[1].expect[0] == 0 && p.e[1].line == 4,
+	    "OFFSET NEWHEX OLDHEX: a negative offset and an expectation");
+	ok(p.e[2].len == 0, "0x is the empty byte string");
+	mm_patch_free(&p);
+
+	rc = script(&p, "0 41\n1 42\n2 zz\n");
+	ok(rc == -EINVAL && p.err.why == MM_PATCH_BAD_HEX && p.err.line == 3 &&
+	    strcmp(p.err.tok, "zz") == 0 && p.err.pos == 0,
+	    "bad hex names line 3 and the token");
+	mm_patch_free(&p);
+	rc = script(&p, "0 414\n");
+	ok(rc == -EINVAL && p.err.why == MM_PATCH_BAD_HEX && p.err.pos == 3,
+	    "an odd digit count is bad hex at the end");
+	mm_patch_free(&p);
+	rc = script(&p, "\n\n7\n");
+	ok(rc == -EINVAL && p.err.why == MM_PATCH_SYNTAX && p.err.line == 3,
+	    "an offset without data is a syntax error");
+	mm_patch_free(&p);
+	rc = script(&p, "0 41 42 43\n");
+	ok(rc == -EINVAL && p.err.why == MM_PATCH_SYNTAX &&
+	    strcmp(p.err.tok, "43") == 0, "four fields are a syntax error");
+	mm_patch_free(&p);
+	rc = script(&p, "0 41\n16E 41\n");
+	ok(rc == -ERANGE && p.err.why == MM_PATCH_BAD_OFFSET &&
+	    p.err.line == 2, "an offset over 2^63-1 is out of range");
+	mm_patch_free(&p);
+	rc = script(&p, "zero 41\n");
+	ok(rc == -EINVAL && p.err.why == MM_PATCH_BAD_OFFSET,
+	    "a word is not an offset");
+	mm_patch_free(&p);
+	rc = mm_patch_parse_script(&p, (const unsigned char *)"0 41\n1\0 42\n",
+	    11);
+	ok(rc == -EINVAL && p.err.why == MM_PATCH_SYNTAX && p.err.line == 2,
+	    "a NUL byte in a line is a syntax error");
+	mm_patch_free(&p);
+}
+
+static void
+test_parse_offsets(void)
+{
+	static const unsigned char x[] = { 0x58 };
+	struct mm_patch p;
+	struct mm_edit t;
+	const char *in = "0\n\n0x10\ndisk.img:7\n  -3  \n";
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	t.data = x;
+	t.len = 1;
+	t.repeat = 4;
+	mm_patch_init(&p, 0);
+	rc = mm_patch_parse_offsets(&p, (const unsigned char *)in, strlen(in),
+	    "disk.img", &t);
+	ok(rc == 0 && p.n == 4 && p.e[0].mag == 0 && p.e[1].mag == 16 &&
+	    p.e[2].mag == 7 && p.e[3].neg && p.e[3].mag == 3,
+	    "offsets: decimal, 0x, FILE: prefix, negative, blanks skipped");
+	ok(p.e[2].line == 4 && p.e[1].total == 4 && p.e[3].data == x,
+	    "each offset is a copy of the template, with its line");
+	mm_patch_free(&p);
+	in = "1\nother.img:7\n";
+	rc = mm_patch_parse_offsets(&p, (const unsigned char *)in, strlen(in),
+	    "disk.img", &t);
+	ok(rc < 0 && p.err.why == MM_PATCH_OTHER_FILE && p.err.line == 2,
+	    "an offset for another file is refused");
+	mm_patch_free(&p);
+	t.len = 2;
+	t.repeat = (uint64_t)1 << 62;
+	in = "1\n";
+	rc = mm_patch_parse_offsets(&p, (const unsigned char *)in, strlen(in),
+	    NULL, &t);
+	ok(rc == -EOVERFLOW && p.err.why == MM_PATCH_TOO_MANY,
+	    "data repeated past 2^63-1 bytes overflows");
+	mm_patch_free(&p);
+}
+
+static void
+test_check(void)
+{
+	int applied, rc;
+
+	put("0123456789", 10);
+	rc = run_script("0 41\n9 42 39\n", 0, &applied);
+	ok(rc == 0 && applied && is("A12345678B", 10),
+	    "a batch with an expectation that holds is written");
+
+	put("0123456789", 10);
+	rc = run_script("0 41\n9 4243\n", 0, &applied);
+	ok(rc == -ERANGE && !applied && is("0123456789", 10),
+	    "a batch whose last edit passes the end writes nothing");
+	rc = run_script("0 41\n11 42\n", 0, &applied);
+	ok(rc == -ERANGE && !applied && is("0123456789", 10),
+	    "an offset past the end: nothing written");
+	rc = run_script("10 0x\n-10 41\n", 0, &applied);
+	ok(rc == 0 && applied && is("A123456789", 10),
+	    "empty data at the end and -SIZE are in range");
+	put("0123456789", 10);
+	rc = run_script("-11 41\n", 0, &applied);
+	ok(rc == -ERANGE && !applied, "one before the start is out of range");
+	rc = run_script("0 41\n5 4142 3536\n2 43\n", 0, &applied);
+	ok(rc == 0 && applied && is("A1C34AB789", 10),
+	    "edits in any order, adjacent ones fine");
+	put("0123456789", 10);
+	rc = run_script("0 41\n5 42\n4 4343\n7 44\n", 0, &applied);
+	ok(rc == -ERANGE && !applied && is("0123456789", 10),
+	    "overlapping edits are refused whole");
+	rc = run_script("0 41\n4 0x 34353637\n6 44\n", 0, &applied);
+	ok(rc == -ERANGE && !applied,
+	    "an expectation that overlaps another edit is refused too");
+	rc = run_script("0 41\n1 42 31\n8 43 39\n", 0, &applied);
+	ok(rc == -ECANCELED && !applied && is("0123456789", 10),
+	    "one unmet expectation and nothing is written");
+	rc = run_script("8 43 383930\n", 0, &applied);
+	ok(rc == -ECANCELED && !applied,
+	    "an expectation past the end does not hold");
+}
+
+static void
+test_fill_and_old(void)
+{
+	static unsigned char big[200];
+	struct mm_patch p;
+	struct mm_file f;
+	struct mm_edit e;
+	unsigned char want[200];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (unsigned char)i;
+	put(big, sizeof(big));
+	mm_patch_init(&p, MM_PATCH_KEEP_OLD | MM_PATCH_SYNC);
+	memset(&e, 0, sizeof(e));
+	e.data = (const unsigned char *)"xyz";
+	e.len = 3;
+	e.repeat = 50;
+	e.mag = 20;
+	e.tok = "20";
+	mm_patch_add(&p, &e);
+	e.data = (const unsigned char *)"!";
+	e.len = 1;
+	e.repeat = 7;
+	e.mag = 7;
+	e.neg = 1;
+	mm_patch_add(&p, &e);
+	if (mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED) < 0)
+		abort();
+	rc = mm_patch_check(&p, &f);
+	ok(rc == 0 && p.e[0].off == 20 && p.e[1].off == 193 &&
+	    memcmp(p.e[0].old, big + 20, 150) == 0 &&
+	    memcmp(p.e[1].old, big + 193, 7) == 0,
+	    "the check resolves offsets and keeps the old bytes");
+	rc = mm_patch_apply(&p);
+	memcpy(want, big, sizeof(want));
+	for (i = 0; i < 150; i++)
+		want[20 + i] = (unsigned char)"xyz"[i % 3];
+	memset(want + 193, '!', 7);
+	ok(rc == 0 && is(want, sizeof(want)),
+	    "repeat fills a 3-byte and a 1-byte pattern exactly");
+	mm_patch_free(&p);
+	mm_close(&f);
+}
+
+static void
+test_undo(void)
+{
+	struct mm_patch p;
+	struct mm_file f;
+	char undo[300], text[4096];
+	int rc, fd, applied;
+	ssize_t n;
+
+	snprintf(undo, sizeof(undo), "%s/undo", dir);
+	put("0123456789", 10);
+	mm_patch_init(&p, MM_PATCH_KEEP_OLD);
+	script(&p, "1 4142\n-1 5a\n4 0x\n");
+	if (mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED) < 0)
+		abort();
+	rc = mm_patch_check(&p, &f);
+	ok(rc == 0 && mm_patch_save_undo(&p, undo, "undo it") == 0,
+	    "an undo script is saved");
+	ok(mm_patch_save_undo(&p, path, NULL) == -EINVAL && is("0123456789",
+	    10), "the patched file itself is refused as the undo file");
+	mm_patch_apply(&p);
+	mm_patch_free(&p);
+	mm_close(&f);
+	fd = open(undo, O_RDONLY);
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n < 0 ? 0 : n] = '\0';
+	ok(strcmp(text, "# undo it\n1 3132 4142\n9 39 5a\n") == 0,
+	    "the undo script restores old bytes and expects the new ones");
+	rc = run_script(text, 0, &applied);
+	ok(rc == 0 && applied && is("0123456789", 10),
+	    "applying the undo script restores the file");
+	rc = run_script(text, 0, &applied);
+	ok(rc == -ECANCELED && !applied && is("0123456789", 10),
+	    "applying it again is refused: the new bytes are gone");
+}
+
+static void
+test_shrink_and_windows(void)
+{
+	struct mm_patch p;
+	struct mm_file f;
+	unsigned char c = 0;
+	int rc, fd;
+
+	/* Edits 3 GiB apart in a sparse file: two windows, both written. */
+	fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0644);
+	if (fd < 0 || ftruncate(fd, ((off_t)3 << 30) + 100) == -1)
+		abort();
+	close(fd);
+	mm_patch_init(&p, 0);
+	script(&p, "3G 6162\n10 63\n");
+	if (mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED) < 0)
+		abort();
+	rc = mm_patch_check(&p, &f);
+	ok(rc == 0 && p.nwin == 2, "edits far apart get windows of their own");
+	rc = mm_patch_apply(&p);
+	fd = open(path, O_RDONLY);
+	if (pread(fd, &c, 1, ((off_t)3 << 30) + 1) != 1)
+		c = 0;
+	close(fd);
+	ok(rc == 0 && c == 'b', "a write 3 GiB into a sparse file lands");
+	ok(mm_sync_range(&f, (uint64_t)3 << 30, 2) == 0 &&
+	    mm_sync_range(&f, 0, 0) == 0, "mm_sync_range flushes a range");
+	mm_patch_free(&p);
+
+	/* The file shrinks between the check and the write. */
+	script(&p, "3G 6162\n");
+	rc = mm_patch_check(&p, &f);
+	if (ftruncate(f.fd, 4096) == -1)
+		abort();
+	rc = mm_patch_apply(&p);
+	ok(rc == -EIO && p.err.why == MM_PATCH_IO && f.size == 4096,
+	    "a file that shrank under the patch is -EIO, no crash");
+	mm_patch_free(&p);
+	mm_close(&f);
+	unlink(path);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL)
+		return 99;
+	snprintf(path, sizeof(path), "%s/file", dir);
+	test_parse_script();
+	test_parse_offsets();
+	test_check();
+	test_fill_and_old();
+	test_undo();
+	test_shrink_and_windows();
+	unlink(path);
+	{
+		char undo[300];
+
+		snprintf(undo, sizeof(undo), "%s/undo", dir);
+		unlink(undo);
+	}
+	rmdir(dir);
+	return tap_done();
+}
