@@ -305,6 +305,39 @@ app_bytes_file(const char *path, struct mm_bytes *b)
 }
 
 int
+app_open_change(struct mm_file *f, const char *path, int dry_run,
+    int no_lock)
+{
+	int rc;
+
+	rc = mm_open(f, path, dry_run ? MM_ACCESS_COPY : MM_ACCESS_WRITE,
+	    MM_OPEN_MAPPED);
+	if (rc == -EBADF && strcmp(path, "-") == 0)
+		return app_error("-: standard input cannot be changed in "
+		    "place; name the file");
+	if (rc < 0)
+		return app_file_error(path, rc);
+	/* The size that counts is the one under the lock. */
+	if ((!no_lock && (rc = mm_lock(f)) < 0) ||
+	    (rc = mm_file_stat(f)) < 0) {
+		mm_close(f);
+		return app_file_error(path, rc);
+	}
+	return 0;
+}
+
+int
+app_shrank(const char *path, struct mm_file *f, off_t size0, int err,
+    const char *doing)
+{
+	if (err != -EIO || f->kind != MM_KIND_REGULAR ||
+	    mm_file_stat(f) < 0 || f->size >= size0)
+		return 0;
+	return app_error("%s: the file shrank from %jd to %jd bytes while "
+	    "%s", path, (intmax_t)size0, (intmax_t)f->size, doing);
+}
+
+int
 app_write(const void *p, size_t len)
 {
 	if (out_errno != 0)

@@ -71,6 +71,20 @@ int	app_offset(const char *what, const char *s, uint64_t *val, int *neg);
 int	app_hex(const char *what, const char *s, int wild, struct mm_bytes *);
 int	app_bytes_file(const char *path, struct mm_bytes *);
 
+/*
+ * Open PATH to change it in place: mapped files only, for writing or, for
+ * a dry run, copy-on-write; locked unless NO_LOCK; its size read again
+ * under the lock.  0, or EXIT_FAIL after a message.
+ */
+int	app_open_change(struct mm_file *, const char *path, int dry_run,
+	    int no_lock);
+/*
+ * If ERR is the SIGBUS of a file that shrank from SIZE0 while it was
+ * DOING ("read", "searched"...), say so and return EXIT_FAIL; else 0.
+ */
+int	app_shrank(const char *path, struct mm_file *, off_t size0, int err,
+	    const char *doing);
+
 /* Checked output to standard output. */
 int	app_write(const void *, size_t);
 int	app_printf(const char *fmt, ...)

@@ -171,11 +171,8 @@ advice_error(const char *path, const struct mm_advice *a, int rc,
 			    path, r->resident_pages, r->pages);
 		break;
 	case -EIO:
-		if (f->kind == MM_KIND_REGULAR && mm_file_stat(f) == 0 &&
-		    f->size < size0)
-			return app_error("%s: the file shrank from %jd to %jd "
-			    "bytes while it was advised", path,
-			    (intmax_t)size0, (intmax_t)f->size);
+		if (app_shrank(path, f, size0, rc, "it was advised"))
+			return EXIT_FAIL;
 		break;
 	}
 	return app_error("%s: advice '%s': %s", path, a->name,

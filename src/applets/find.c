@@ -143,12 +143,8 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 			mm_regex_error(re->re_err, msg, sizeof(msg));
 			app_error("%s: the regex failed at run time: %s",
 			    name, msg);
-		} else if (rc == -EIO && f.kind == MM_KIND_REGULAR &&
-		    mm_file_stat(&f) == 0 && f.size < size0)
-			app_error("%s: the file shrank from %jd to %jd bytes "
-			    "while it was searched", name, (intmax_t)size0,
-			    (intmax_t)f.size);
-		else
+		} else if (!app_shrank(name, &f, size0, rc,
+		    "it was searched"))
 			app_file_error(name, rc);
 		mm_close(&f);
 		return 2;

@@ -44,22 +44,8 @@ move_file(const struct opts *o, const char *path, uint64_t dest,
 	off_t size0;
 	int rc, sig = 0, st = EXIT_OK;
 
-	rc = mm_open(&f, path, o->dry_run ? MM_ACCESS_COPY : MM_ACCESS_WRITE,
-	    MM_OPEN_MAPPED);
-	if (rc == -EBADF && strcmp(path, "-") == 0)
-		return app_error("-: standard input cannot be changed in "
-		    "place; name the file");
-	if (rc < 0)
-		return app_file_error(path, rc);
-	if (!o->no_lock && (rc = mm_lock(&f)) < 0) {
-		st = app_file_error(path, rc);
-		goto out;
-	}
-	/* The size that counts is the one under the lock. */
-	if ((rc = mm_file_stat(&f)) < 0) {
-		st = app_file_error(path, rc);
-		goto out;
-	}
+	if (app_open_change(&f, path, o->dry_run, o->no_lock) != 0)
+		return EXIT_FAIL;
 	size0 = f.size;
 	if (in_file(path, "destination", dest, count, (uint64_t)f.size) ||
 	    in_file(path, "source", src, count, (uint64_t)f.size)) {
@@ -80,10 +66,8 @@ move_file(const struct opts *o, const char *path, uint64_t dest,
 	if (rc == 0 && o->sync)
 		rc = mm_sync_range(&f, dest, count);
 	sig = mm_signals_release();
-	if (rc == -EIO && mm_file_stat(&f) == 0 && f.size < size0)
-		st = app_error("%s: the file shrank from %jd to %jd bytes "
-		    "while bytes were moved", path, (intmax_t)size0,
-		    (intmax_t)f.size);
+	if (app_shrank(path, &f, size0, rc, "bytes were moved"))
+		st = EXIT_FAIL;
 	else if (rc == -ENOSPC)
 		st = app_error("%s: no space left on the device for the "
 		    "destination (a sparse file); nothing moved", path);

@@ -256,22 +256,8 @@ run(const struct opts *o, const char *path, struct mm_patch *p,
 	off_t size0;
 	int rc, sig = 0, st = EXIT_OK;
 
-	rc = mm_open(&f, path, o->dry_run ? MM_ACCESS_COPY : MM_ACCESS_WRITE,
-	    MM_OPEN_MAPPED);
-	if (rc == -EBADF && strcmp(path, "-") == 0)
-		return app_error("-: standard input cannot be changed in "
-		    "place; name the file");
-	if (rc < 0)
-		return app_file_error(path, rc);
-	if (!o->no_lock && (rc = mm_lock(&f)) < 0) {
-		st = app_file_error(path, rc);
-		goto out;
-	}
-	/* The file may have changed while we waited for the lock. */
-	if ((rc = mm_file_stat(&f)) < 0) {
-		st = app_file_error(path, rc);
-		goto out;
-	}
+	if (app_open_change(&f, path, o->dry_run, o->no_lock) != 0)
+		return EXIT_FAIL;
 	size0 = f.size;
 	if (!o->dry_run)
 		mm_signals_hold();

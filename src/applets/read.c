@@ -255,13 +255,8 @@ read_file(const char *path, enum mode mode, enum format fmt,
 	j.count = count;
 	size0 = f.size;
 	rc = mm_guard(copy_range, &j);
-	if (rc == -EIO && f.kind == MM_KIND_REGULAR &&
-	    mm_file_stat(&f) == 0 && f.size < size0) {
-		st = app_error("%s: the file shrank from %jd to %jd bytes "
-		    "while it was read", path, (intmax_t)size0,
-		    (intmax_t)f.size);
+	if ((st = app_shrank(path, &f, size0, rc, "it was read")) != 0)
 		goto out;
-	}
 	if (rc < 0 && !j.out_err) {
 		st = app_file_error(path, rc);
 		goto out;

@@ -94,6 +94,26 @@ mm_map_sync(const struct mm_map *m, off_t off, size_t len, int flags)
 	return 0;
 }
 
+int
+mm_prefault_write(void *p, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+	size_t ps = mm_pagesize();
+	uintptr_t a = (uintptr_t)p, e = a + len;
+
+	if (len == 0)
+		return 0;
+	a -= a % ps;
+	if (madvise((void *)a, e - a, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	return errno == EINVAL ? -EOPNOTSUPP : -errno;
+#else
+	(void)p;
+	(void)len;
+	return -EOPNOTSUPP;
+#endif
+}
+
 /*
  * The SIGBUS guard.  Each thread has its own jump buffer; a SIGBUS outside
  * any guard is re-raised with the default action, as if we were not here.

@@ -79,6 +79,15 @@ int	mm_unmap(struct mm_map *);
 int	mm_map_sync(const struct mm_map *, off_t off, size_t len, int flags);
 
 /*
+ * Fault [P, P+LEN) of a writable shared mapping in for writing
+ * (MADV_POPULATE_WRITE): on a sparse file this allocates the blocks, so a
+ * full disk is an error return (-EFAULT, or -ENOMEM) before anything is
+ * written rather than a SIGBUS half-way.  -EOPNOTSUPP on kernels before
+ * 5.14, where callers write as they can.
+ */
+int	mm_prefault_write(void *p, size_t len);
+
+/*
  * Run FN(ARG) so that a SIGBUS raised while it touches a mapping (the file
  * was truncated under it, or an I/O error) makes mm_guard return -EIO
  * instead of killing the process.  Thread-safe and nestable.  FN must not

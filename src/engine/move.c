@@ -4,8 +4,6 @@
  */
 #include "config.h"
 
-#include <sys/mman.h>
-
 #include <errno.h>
 #include <string.h>
 
@@ -21,27 +19,17 @@ struct move_job {
 };
 
 /*
- * Fault the destination pages in for writing before copying: on a sparse
- * file this allocates the blocks, so a full disk is an error before the
- * first byte moves and not a SIGBUS half-way.  Kernels without
- * MADV_POPULATE_WRITE (before 5.14) just copy.
+ * Fault the destination in before copying, so a full disk under a sparse
+ * file fails before the first byte moves.
  */
 static int
 prefault(unsigned char *p, size_t len)
 {
-#ifdef MADV_POPULATE_WRITE
-	size_t ps = mm_pagesize();
-	uintptr_t a = (uintptr_t)p, e = a + len;
+	int rc = mm_prefault_write(p, len);
 
-	a -= a % ps;
-	if (madvise((void *)a, e - a, MADV_POPULATE_WRITE) == -1 &&
-	    errno != EINVAL)
-		return errno == EFAULT || errno == ENOMEM ? -ENOSPC : -errno;
-#else
-	(void)p;
-	(void)len;
-#endif
-	return 0;
+	if (rc == -EOPNOTSUPP)
+		return 0;
+	return rc == -EFAULT || rc == -ENOMEM ? -ENOSPC : rc;
 }
 
 static int

@@ -540,28 +540,13 @@ mm_patch_check(struct mm_patch *p, struct mm_file *f)
 	return rc;
 }
 
-/*
- * Fault [P, P+LEN) in for writing.  On a sparse file this allocates the
- * blocks; a full disk makes the kernel's fault fail, which madvise
- * reports as EFAULT.  Kernels without MADV_POPULATE_WRITE (before 5.14)
- * skip this and write as they can.
- */
+/* Fault [P, P+LEN) in for writing; -EFAULT when no block can be had. */
 static int
 populate(unsigned char *p, size_t len)
 {
-#ifdef MADV_POPULATE_WRITE
-	size_t ps = mm_pagesize();
-	uintptr_t a = (uintptr_t)p, e = a + len;
+	int rc = mm_prefault_write(p, len);
 
-	a -= a % ps;
-	if (madvise((void *)a, e - a, MADV_POPULATE_WRITE) == -1 &&
-	    errno != EINVAL)
-		return -errno;
-#else
-	(void)p;
-	(void)len;
-#endif
-	return 0;
+	return rc == -EOPNOTSUPP ? 0 : rc;
 }
 
 static int

@@ -320,15 +320,11 @@ populate_range(struct mm_file *f, uint64_t off, uint64_t len)
 		    RESIZE_WINDOW;
 		if ((rc = mm_map(f, (off_t)(off + done), n, &m)) < 0)
 			return rc;
-		rc = -EINVAL;
-#ifdef MADV_POPULATE_WRITE
-		rc = madvise(m.base, m.baselen, MADV_POPULATE_WRITE) == -1 ?
-		    -errno : 0;
+		rc = mm_prefault_write(m.base, m.baselen);
 		/* A fault the kernel could not serve: no space for it. */
 		if (rc == -EFAULT || rc == -ENOMEM)
 			rc = -ENOSPC;
-#endif
-		if (rc == -EINVAL) {
+		if (rc == -EOPNOTSUPP) {
 			j.p = m.base;
 			j.len = m.baselen;
 			rc = mm_guard(touch_pages, &j);
