@@ -10,6 +10,17 @@
  * the commonest byte, not a rare one), hence the sample.  When the filter
  * stops filtering, the kernels escalate to a third position and finally
  * hand over to Two-Way, which is linear in the worst case.
+ *
+ * Dispatch: mm_needle_new() stores the find/rfind kernels of the level in
+ * force (mm_cpu_force(), else mm_cpu_detect() on first use) in the needle,
+ * so a call costs one indirect jump and no allocation.
+ *
+ * Worst cases: plain and ICASE needles are O(n + m).  Two-Way cannot
+ * skip wildcards, so a needle with "??" positions stays on the filter and
+ * verifier: O(n * m) on input where every filter position matches,
+ * e.g. "a??a...a" in "aaaa..." (with a 64-byte vector or an 8-byte word
+ * compared per step, so m / 64 or m / 8 steps per position).  Sets are
+ * O(n * total needle length) on adversarial input.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -108,7 +119,8 @@ canon_init(void)
 		return;
 	for (c = 0; c < 256; c++) {
 		canon_id[c] = (unsigned char)c;
-		canon_up[c] = (unsigned char)(c >= 'a' && c <= 'z' ? c - 32 : c);
+		canon_up[c] = (unsigned char)(c >= 'a' && c <= 'z' ?
+		    c - 32 : c);
 	}
 	__atomic_store_n(&canon_ready, 1, __ATOMIC_RELEASE);
 }
@@ -164,8 +176,13 @@ freq_build(uint64_t freq[256], const unsigned char *sample, size_t len)
 	}
 	for (; i < len; i++)
 		f[0][sample[i]]++;
+	/*
+	 * The guess stays in as a weak prior: it only breaks ties among
+	 * bytes a small sample never saw.
+	 */
+	freq_default(freq);
 	for (c = 0; c < 256; c++)
-		freq[c] = f[0][c] + f[1][c] + f[2][c] + f[3][c];
+		freq[c] += 256 * (f[0][c] + f[1][c] + f[2][c] + f[3][c]);
 }
 
 /* Frequency of what position (v, m) accepts. */
@@ -445,26 +462,98 @@ rmemchr(const unsigned char *p, unsigned char c, size_t len)
 
 /*
  * memchr (glibc's is vectorised on every target) on the rarest position,
- * then the other filter positions, then the verifier.
+ * then the other filter positions, then the verifier.  When the rarest
+ * byte turns out common (a memchr call per 32 bytes or worse), restarting
+ * memchr costs more than it skips; a plain loop over the two rarest
+ * positions takes over.
  */
+struct pscan {
+	size_t		 p0, p1;
+	unsigned char	 v0, v1, m0, m1;
+	int		 use_memchr;
+	size_t		 hits, skipped;
+};
+
+static void
+pscan_init(struct pscan *ps, const struct mm_needle *n)
+{
+	int t = n->npos >= 2 ? 1 : 0;
+
+	ps->p0 = n->pos[0];
+	ps->v0 = n->pv[0];
+	ps->m0 = n->pm[0];
+	ps->p1 = n->pos[t];
+	ps->v1 = n->pv[t];
+	ps->m1 = n->pm[t];
+	ps->use_memchr = ps->m0 == 0xff;
+	ps->hits = ps->skipped = 0;
+}
+
+static inline int
+pscan_at(const struct pscan *ps, const unsigned char *p)
+{
+	return (p[ps->p0] & ps->m0) == ps->v0 && (p[ps->p1] & ps->m1) == ps->v1;
+}
+
+/*
+ * Exact per-byte zero flags of a 64-bit word (0x80 in each zero byte), so
+ * eight start positions are filtered per step on any target.
+ */
+#define SWAR_01	0x0101010101010101ULL
+#define SWAR_7F	0x7f7f7f7f7f7f7f7fULL
+
+static inline uint64_t
+swar_zero(uint64_t t)
+{
+	return ~(((t & SWAR_7F) + SWAR_7F) | t) & (SWAR_7F + SWAR_01);
+}
+
+/* Any candidate among starts p-relative [0, 8)?  p..p+7+pos in bounds. */
+static inline int
+pscan_any8(const struct pscan *ps, const unsigned char *p)
+{
+	uint64_t x0, x1;
+
+	memcpy(&x0, p + ps->p0, 8);
+	memcpy(&x1, p + ps->p1, 8);
+	return (swar_zero((x0 & (SWAR_01 * ps->m0)) ^ (SWAR_01 * ps->v0)) &
+	    swar_zero((x1 & (SWAR_01 * ps->m1)) ^ (SWAR_01 * ps->v1))) != 0;
+}
+
+static void
+pscan_account(struct pscan *ps, size_t skipped)
+{
+	ps->hits++;
+	ps->skipped += skipped;
+	if (ps->hits >= 64 && ps->skipped < ps->hits * 32)
+		ps->use_memchr = 0;
+}
+
 static ptrdiff_t
 find_portable(const struct mm_needle *n, const unsigned char *hay,
     size_t haylen)
 {
+	struct pscan ps;
 	const unsigned char *q;
-	size_t last = haylen - n->len, i = 0, p0 = n->pos[0], cand = 0;
+	size_t last = haylen - n->len, i = 0, j, cand = 0;
 	ptrdiff_t r;
 
+	pscan_init(&ps, n);
 	while (i <= last) {
-		if (n->pm[0] == 0xff) {
-			q = memchr(hay + i + p0, n->pv[0], last - i + 1);
+		if (ps.use_memchr) {
+			q = memchr(hay + i + ps.p0, ps.v0, last - i + 1);
 			if (q == NULL)
 				return -1;
-			i = (size_t)(q - hay) - p0;
+			j = (size_t)(q - hay) - ps.p0;
+			pscan_account(&ps, j - i);
+			i = j;
 		} else {
-			while ((hay[i + p0] & n->pm[0]) != n->pv[0])
-				if (++i > last)
-					return -1;
+			while (i + 7 <= last && !pscan_any8(&ps, hay + i))
+				i += 8;
+			while (i <= last && !pscan_at(&ps, hay + i))
+				i++;
+			if (i > last)
+				return -1;
 		}
 		if (prefilter_ok(n, hay + i) && mm_search_match(n, hay + i))
 			return (ptrdiff_t)i;
@@ -482,18 +571,25 @@ static ptrdiff_t
 rfind_portable(const struct mm_needle *n, const unsigned char *hay,
     size_t haylen)
 {
+	struct pscan ps;
 	const unsigned char *q;
-	size_t e = haylen - n->len + 1, i, p0 = n->pos[0], cand = 0;
+	size_t e = haylen - n->len + 1, i, cand = 0;
 
+	pscan_init(&ps, n);
 	while (e > 0) {
-		if (n->pm[0] == 0xff) {
-			q = rmemchr(hay + p0, n->pv[0], e);
+		if (ps.use_memchr) {
+			q = rmemchr(hay + ps.p0, ps.v0, e);
 			if (q == NULL)
 				return -1;
-			i = (size_t)(q - hay) - p0;
+			i = (size_t)(q - hay) - ps.p0;
+			pscan_account(&ps, e - 1 - i);
 		} else {
+			while (e >= 8 && !pscan_any8(&ps, hay + e - 8))
+				e -= 8;
+			if (e == 0)
+				return -1;
 			i = e - 1;
-			while ((hay[i + p0] & n->pm[0]) != n->pv[0])
+			while (!pscan_at(&ps, hay + i))
 				if (i-- == 0)
 					return -1;
 		}
@@ -563,9 +659,112 @@ pick_positions(struct mm_needle *n, const uint64_t freq[256])
 			est = (double)pos_freq(freq, n->pv[0], n->pm[0]) /
 			    (double)total * (double)pos_freq(freq, n->pv[1],
 			    n->pm[1]) / (double)total;
-			n->start3 = est > 1.0 / 256;
+			n->start3 = est > 1.0 / 1024;
 		}
 	}
+}
+
+/* How many sample positions pass the filter made of positions ps[0..np)? */
+static size_t
+filter_hits(const struct mm_needle *n, const size_t *ps, int np,
+    const unsigned char *sample, size_t slen)
+{
+	size_t i, b, end, hits = 0;
+	int t;
+
+	/* A quarter of every 8 KiB keeps the cost down and the spread wide. */
+	for (b = 0; b + n->len <= slen; b += 8192) {
+		end = b + 2048;
+		if (end > slen - n->len + 1)
+			end = slen - n->len + 1;
+		for (i = b; i < end; i++) {
+			for (t = 0; t < np; t++)
+				if ((sample[i + ps[t]] & n->msk[ps[t]]) !=
+				    n->val[ps[t]])
+					break;
+			hits += t == np;
+		}
+	}
+	return hits;
+}
+
+/*
+ * Bytes that are each common can be rare together, and the reverse: the
+ * letters of "hen" are common and so is the trigram.  When the per-byte
+ * estimate says the filter will fire often, try every triple of the six
+ * rarest positions on the sample itself and keep the one that fires least
+ * (under 1 ms, only for needles made of common bytes).
+ */
+static void
+tune_positions(struct mm_needle *n, const uint64_t freq[256],
+    const unsigned char *sample, size_t slen)
+{
+	size_t cand[6], best[3], trial[3], i, k, hits, besthits;
+	uint64_t f, total = 0;
+	int nc = 0, a, b, c, t, u;
+	double est;
+
+	if (n->npos < 3 || sample == NULL || slen < 4096 || n->len > slen / 4)
+		return;
+	for (i = 0; i < 256; i++)
+		total += freq[i];
+	est = 1.0;
+	for (t = 0; t < 3; t++)
+		est *= (double)pos_freq(freq, n->pv[t], n->pm[t]) /
+		    (double)total;
+	if (est < 1.0 / 65536)
+		return;
+	/* The six rarest positions by byte, by insertion into cand[]. */
+	for (i = 0; i < n->len; i++) {
+		if (n->msk[i] == 0)
+			continue;
+		f = pos_freq(freq, n->val[i], n->msk[i]);
+		for (k = (size_t)nc; k > 0; k--) {
+			if (pos_freq(freq, n->val[cand[k - 1]],
+			    n->msk[cand[k - 1]]) <= f)
+				break;
+			if (k < 6)
+				cand[k] = cand[k - 1];
+		}
+		if (k < 6) {
+			cand[k] = i;
+			if (nc < 6)
+				nc++;
+		}
+	}
+	for (t = 0; t < 3; t++)
+		best[t] = n->pos[t];
+	besthits = filter_hits(n, best, 3, sample, slen);
+	for (a = 0; a < nc && besthits > 0; a++)
+		for (b = a + 1; b < nc; b++)
+			for (c = b + 1; c < nc; c++) {
+				trial[0] = cand[a];
+				trial[1] = cand[b];
+				trial[2] = cand[c];
+				hits = filter_hits(n, trial, 3, sample, slen);
+				if (hits < besthits) {
+					besthits = hits;
+					memcpy(best, trial, sizeof(best));
+				}
+			}
+	/* Lead with the pair of the triple that filters best on its own. */
+	besthits = SIZE_MAX;
+	for (u = 0; u < 3; u++) {
+		trial[0] = best[u];
+		trial[1] = best[(u + 1) % 3];
+		trial[2] = best[(u + 2) % 3];
+		hits = filter_hits(n, trial, 2, sample, slen);
+		if (hits < besthits) {
+			besthits = hits;
+			for (t = 0; t < 3; t++) {
+				n->pos[t] = trial[t];
+				n->pv[t] = n->val[trial[t]];
+				n->pm[t] = n->msk[trial[t]];
+			}
+		}
+	}
+	/* More than one pair candidate per 1024 sampled positions. */
+	n->start3 = besthits * 4 * 1024 > slen;
 }
 
 static void
@@ -654,6 +853,7 @@ mm_needle_new(struct mm_needle **np, const unsigned char *pat,
 	}
 	freq_build(freq, sample, samplelen);
 	pick_positions(n, freq);
+	tune_positions(n, freq, sample, samplelen);
 	set_kernels(n, level_now());
 	*np = n;
 	return 0;
@@ -992,28 +1192,24 @@ set_chunked(const struct mm_needleset *s, const unsigned char *hay,
 	}
 }
 
+/* Teddy over fingerprint positions; only called at AVX2 and above. */
 static void
 set_scan(const struct mm_needleset *s, const unsigned char *hay,
     size_t haylen, int rev, struct mm_setbest *best)
 {
-	size_t J;
-
 	if (haylen < MM_SET_FP)
 		return;
-	J = haylen - (MM_SET_FP - 1);
-	switch (s->level) {
 #ifdef MM_X86
-	case MM_CPU_AVX512:
+	if (s->level == MM_CPU_AVX512)
 		mm_setscan_avx512(s, hay, haylen, rev, best);
-		return;
-	case MM_CPU_AVX2:
+	else
 		mm_setscan_avx2(s, hay, haylen, rev, best);
-		return;
+#else
+	(void)s;
+	(void)hay;
+	(void)rev;
+	(void)best;
 #endif
-	default:
-		mm_search_set_scalar(s, hay, haylen, 0, J, rev, best);
-		return;
-	}
 }
 
 ptrdiff_t

@@ -125,8 +125,8 @@ struct mm_needleset {
 	size_t		*off;		/* fingerprint offset in each needle */
 	size_t		 maxoff;
 	size_t		*members;	/* needle indexes grouped by bucket */
-	size_t		 bstart[9];	/* bucket b: members[bstart[b]..[b+1]) */
-	unsigned char	 lo[MM_SET_FP][16];	/* nibble tables, bit b: bucket */
+	size_t		 bstart[9];	/* bucket b: [bstart[b], bstart[b+1]) */
+	unsigned char	 lo[MM_SET_FP][16];	/* bit b: bucket b */
 	unsigned char	 hi[MM_SET_FP][16];
 	unsigned char	 tab[MM_SET_FP][256];	/* the same, per byte */
 	int		 has_short;	/* a needle shorter than MM_SET_FP */
@@ -144,8 +144,9 @@ struct mm_setbest {
 
 /*
  * Has the filter stopped filtering?  cand false candidates over scanned
- * bytes.  bail 1: pairs are dense, escalate to three positions (about one
- * per 256 bytes is where the third compare starts to pay).  bail 2: the
+ * bytes.  bail 1: pairs are dense, escalate to three positions (a verify
+ * costs as much as scanning ~256 bytes at memory speed, so at one per KiB
+ * the third compare, ~10% on streaming, already pays).  bail 2: the
  * verify work of a long needle outgrows the bytes scanned, hand over to
  * Two-Way so the whole search stays linear.  Needles of at most 64 bytes
  * never need it: one verify is O(1) per position already.
@@ -155,7 +156,7 @@ mm_search_dense(const struct mm_needle *n, int bail, size_t cand,
     size_t scanned)
 {
 	if (bail == 1)
-		return cand > (scanned >> 8) + 32;
+		return cand > (scanned >> 10) + 16;
 	if (bail == 2)
 		return !n->wild && n->nchunk > 1 &&
 		    cand * n->nchunk > (scanned >> 1) + 1024;

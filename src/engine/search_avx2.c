@@ -336,21 +336,30 @@ mm_rfind_avx2(const struct mm_needle *n, const unsigned char *hay,
 
 /* ------------------------------------------------------------- Teddy */
 
-INLINE T256 __m256i
-fp_block(const unsigned char *p, const __m256i *lo, const __m256i *hi)
-{
-	const __m256i nib = _mm256_set1_epi8(0x0f);
-	__m256i h, r = _mm256_set1_epi8(-1), a, b;
-	int t;
+/* Nibble tables per fingerprint byte, in named registers. */
+struct fpt {
+	__m256i		 lo0, lo1, lo2, hi0, hi1, hi2, nib;
+};
 
-	for (t = 0; t < MM_SET_FP; t++) {
-		h = _mm256_loadu_si256((const __m256i *)(p + t));
-		a = _mm256_shuffle_epi8(lo[t], _mm256_and_si256(h, nib));
-		b = _mm256_shuffle_epi8(hi[t],
-		    _mm256_and_si256(_mm256_srli_epi16(h, 4), nib));
-		r = _mm256_and_si256(r, _mm256_and_si256(a, b));
-	}
-	return r;
+/* Bucket bits of the bytes h: the lo-nibble and hi-nibble lookups ANDed. */
+INLINE T256 __m256i
+fp1(const unsigned char *p, __m256i lo, __m256i hi, __m256i nib)
+{
+	__m256i h;
+
+	h = _mm256_loadu_si256((const __m256i *)p);
+	return _mm256_and_si256(_mm256_shuffle_epi8(lo,
+	    _mm256_and_si256(h, nib)), _mm256_shuffle_epi8(hi,
+	    _mm256_and_si256(_mm256_srli_epi16(h, 4), nib)));
+}
+
+/* Byte c: the buckets whose 3-byte fingerprint matches at p + c. */
+INLINE T256 __m256i
+fp_block(const struct fpt *f, const unsigned char *p)
+{
+	return _mm256_and_si256(_mm256_and_si256(
+	    fp1(p, f->lo0, f->hi0, f->nib), fp1(p + 1, f->lo1, f->hi1, f->nib)),
+	    fp1(p + 2, f->lo2, f->hi2, f->nib));
 }
 
 static T256 void
@@ -377,29 +386,34 @@ set_block(const struct mm_needleset *s, const unsigned char *hay,
 	}
 }
 
+#define BCAST(t)	_mm256_broadcastsi128_si256(			\
+	_mm_loadu_si128((const __m128i *)(t)))
+#define NONE(a, b)	_mm256_testz_si256(_mm256_or_si256(a, b),	\
+	_mm256_set1_epi8(-1))
+
 /* Fingerprint positions [0, haylen - 2); see search.c for the rules. */
 T256 void
 mm_setscan_avx2(const struct mm_needleset *s, const unsigned char *hay,
     size_t haylen, int rv, struct mm_setbest *best)
 {
-	__m256i lo[MM_SET_FP], hi[MM_SET_FP], r0, r1;
+	struct fpt f;
+	__m256i r0, r1;
 	size_t J = haylen - (MM_SET_FP - 1), j, e;
-	int t;
 
-	for (t = 0; t < MM_SET_FP; t++) {
-		lo[t] = _mm256_broadcastsi128_si256(
-		    _mm_loadu_si128((const __m128i *)s->lo[t]));
-		hi[t] = _mm256_broadcastsi128_si256(
-		    _mm_loadu_si128((const __m128i *)s->hi[t]));
-	}
+	f.lo0 = BCAST(s->lo[0]);
+	f.lo1 = BCAST(s->lo[1]);
+	f.lo2 = BCAST(s->lo[2]);
+	f.hi0 = BCAST(s->hi[0]);
+	f.hi1 = BCAST(s->hi[1]);
+	f.hi2 = BCAST(s->hi[2]);
+	f.nib = _mm256_set1_epi8(0x0f);
 	if (!rv) {
 		for (j = 0; j + 64 <= J; j += 64) {
 			if (best->off >= 0 && j > (size_t)best->off + s->maxoff)
 				return;
-			r0 = fp_block(hay + j, lo, hi);
-			r1 = fp_block(hay + j + 32, lo, hi);
-			if (_mm256_testz_si256(_mm256_or_si256(r0, r1),
-			    _mm256_set1_epi8(-1)))
+			r0 = fp_block(&f, hay + j);
+			r1 = fp_block(&f, hay + j + 32);
+			if (__builtin_expect(NONE(r0, r1), 1))
 				continue;
 			set_block(s, hay, haylen, j, r0, 0, best);
 			set_block(s, hay, haylen, j + 32, r1, 0, best);
@@ -410,10 +424,9 @@ mm_setscan_avx2(const struct mm_needleset *s, const unsigned char *hay,
 	for (e = J; e >= 64; e -= 64) {
 		if (best->off >= 0 && e <= (size_t)best->off)
 			return;
-		r0 = fp_block(hay + e - 64, lo, hi);
-		r1 = fp_block(hay + e - 32, lo, hi);
-		if (_mm256_testz_si256(_mm256_or_si256(r0, r1),
-		    _mm256_set1_epi8(-1)))
+		r0 = fp_block(&f, hay + e - 64);
+		r1 = fp_block(&f, hay + e - 32);
+		if (__builtin_expect(NONE(r0, r1), 1))
 			continue;
 		set_block(s, hay, haylen, e - 32, r1, 1, best);
 		set_block(s, hay, haylen, e - 64, r0, 1, best);

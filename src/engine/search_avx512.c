@@ -380,25 +380,32 @@ mm_rfind_avx512(const struct mm_needle *n, const unsigned char *hay,
 
 /* ------------------------------------------------------------- Teddy */
 
-INLINE T512 __m512i
-fp_block(const unsigned char *p, __mmask64 k, const __m512i *lo,
-    const __m512i *hi, const int partial)
-{
-	const __m512i nib = _mm512_set1_epi8(0x0f);
-	__m512i h, r = _mm512_set1_epi8(-1), a, b;
-	int t;
+/* Nibble tables per fingerprint byte, in named registers. */
+struct fpt {
+	__m512i		 lo0, lo1, lo2, hi0, hi1, hi2, nib;
+};
 
-	for (t = 0; t < MM_SET_FP; t++) {
-		if (partial)
-			h = _mm512_maskz_loadu_epi8(k, p + t);
-		else
-			h = _mm512_loadu_si512((const void *)(p + t));
-		a = _mm512_shuffle_epi8(lo[t], _mm512_and_si512(h, nib));
-		b = _mm512_shuffle_epi8(hi[t],
-		    _mm512_and_si512(_mm512_srli_epi16(h, 4), nib));
-		r = _mm512_and_si512(r, _mm512_and_si512(a, b));
-	}
-	return r;
+/* Bucket bits of the bytes h: the lo-nibble and hi-nibble lookups ANDed. */
+INLINE T512 __m512i
+fp1(__m512i h, __m512i lo, __m512i hi, __m512i nib)
+{
+	return _mm512_and_si512(_mm512_shuffle_epi8(lo,
+	    _mm512_and_si512(h, nib)), _mm512_shuffle_epi8(hi,
+	    _mm512_and_si512(_mm512_srli_epi16(h, 4), nib)));
+}
+
+/* Byte c: the buckets whose 3-byte fingerprint matches at p + c. */
+INLINE T512 __m512i
+fp_block(const struct fpt *f, const unsigned char *p, __mmask64 k,
+    const int partial)
+{
+	__m512i r;
+
+	r = fp1(load(p, k, partial), f->lo0, f->hi0, f->nib);
+	r = _mm512_and_si512(r, fp1(load(p + 1, k, partial), f->lo1, f->hi1,
+	    f->nib));
+	return _mm512_and_si512(r, fp1(load(p + 2, k, partial), f->lo2,
+	    f->hi2, f->nib));
 }
 
 static T512 void
@@ -423,74 +430,73 @@ set_block(const struct mm_needleset *s, const unsigned char *hay,
 	}
 }
 
+#define BCAST(t)	_mm512_broadcast_i32x4(				\
+	_mm_loadu_si128((const __m128i *)(t)))
+#define ANY(r)		_mm512_test_epi8_mask(r, r)
+
 /* Fingerprint positions [0, haylen - 2); see search.c for the rules. */
 T512 void
 mm_setscan_avx512(const struct mm_needleset *s, const unsigned char *hay,
     size_t haylen, int rv, struct mm_setbest *best)
 {
-	__m512i lo[MM_SET_FP], hi[MM_SET_FP], r[4];
-	__mmask64 m[4], k;
+	struct fpt f;
+	__m512i r0, r1;
+	__mmask64 k;
 	size_t J = haylen - (MM_SET_FP - 1), j, e, b;
-	int t;
 
-	for (t = 0; t < MM_SET_FP; t++) {
-		lo[t] = _mm512_broadcast_i32x4(
-		    _mm_loadu_si128((const __m128i *)s->lo[t]));
-		hi[t] = _mm512_broadcast_i32x4(
-		    _mm_loadu_si128((const __m128i *)s->hi[t]));
-	}
+	f.lo0 = BCAST(s->lo[0]);
+	f.lo1 = BCAST(s->lo[1]);
+	f.lo2 = BCAST(s->lo[2]);
+	f.hi0 = BCAST(s->hi[0]);
+	f.hi1 = BCAST(s->hi[1]);
+	f.hi2 = BCAST(s->hi[2]);
+	f.nib = _mm512_set1_epi8(0x0f);
 	if (!rv) {
-		j = 0;
-		while (j + 256 <= J && best->off < 0) {
-			for (t = 0; t < 4; t++) {
-				r[t] = fp_block(hay + j + 64 * (size_t)t, 0, lo,
-				    hi, 0);
-				m[t] = _mm512_test_epi8_mask(r[t], r[t]);
-			}
-			if ((m[0] | m[1] | m[2] | m[3]) != 0)
-				for (t = 0; t < 4; t++)
-					if (m[t] != 0)
-						set_block(s, hay, haylen,
-						    j + 64 * (size_t)t, r[t],
-						    m[t], 0, best);
-			j += 256;
+		for (j = 0; j + 128 <= J && best->off < 0; j += 128) {
+			r0 = fp_block(&f, hay + j, ONES, 0);
+			r1 = fp_block(&f, hay + j + 64, ONES, 0);
+			if (__builtin_expect(ANY(_mm512_or_si512(r0, r1)) == 0,
+			    1))
+				continue;
+			if (ANY(r0) != 0)
+				set_block(s, hay, haylen, j, r0, ANY(r0), 0,
+				    best);
+			if (ANY(r1) != 0)
+				set_block(s, hay, haylen, j + 64, r1, ANY(r1),
+				    0, best);
 		}
 		for (; j < J; j += 64) {
 			if (best->off >= 0 && j > (size_t)best->off + s->maxoff)
 				return;
 			k = lowmask(J - j);
-			r[0] = fp_block(hay + j, k, lo, hi, k != ~(__mmask64)0);
-			m[0] = _mm512_mask_test_epi8_mask(k, r[0], r[0]);
-			if (m[0] != 0)
-				set_block(s, hay, haylen, j, r[0], m[0], 0,
+			r0 = fp_block(&f, hay + j, k, k != ONES);
+			if (_mm512_mask_test_epi8_mask(k, r0, r0) != 0)
+				set_block(s, hay, haylen, j, r0,
+				    _mm512_mask_test_epi8_mask(k, r0, r0), 0,
 				    best);
 		}
 		return;
 	}
-	e = J;
-	while (e >= 256 && best->off < 0) {
-		b = e - 256;
-		for (t = 0; t < 4; t++) {
-			r[t] = fp_block(hay + b + 64 * (size_t)t, 0, lo, hi, 0);
-			m[t] = _mm512_test_epi8_mask(r[t], r[t]);
-		}
-		if ((m[0] | m[1] | m[2] | m[3]) != 0)
-			for (t = 3; t >= 0; t--)
-				if (m[t] != 0)
-					set_block(s, hay, haylen,
-					    b + 64 * (size_t)t, r[t], m[t], 1,
-					    best);
-		e = b;
+	for (e = J; e >= 128 && best->off < 0; e = b) {
+		b = e - 128;
+		r0 = fp_block(&f, hay + b, ONES, 0);
+		r1 = fp_block(&f, hay + b + 64, ONES, 0);
+		if (__builtin_expect(ANY(_mm512_or_si512(r0, r1)) == 0, 1))
+			continue;
+		if (ANY(r1) != 0)
+			set_block(s, hay, haylen, b + 64, r1, ANY(r1), 1, best);
+		if (ANY(r0) != 0)
+			set_block(s, hay, haylen, b, r0, ANY(r0), 1, best);
 	}
 	while (e > 0) {
 		if (best->off >= 0 && e <= (size_t)best->off)
 			return;
 		b = e >= 64 ? e - 64 : 0;
 		k = lowmask(e - b);
-		r[0] = fp_block(hay + b, k, lo, hi, k != ~(__mmask64)0);
-		m[0] = _mm512_mask_test_epi8_mask(k, r[0], r[0]);
-		if (m[0] != 0)
-			set_block(s, hay, haylen, b, r[0], m[0], 1, best);
+		r0 = fp_block(&f, hay + b, k, k != ONES);
+		if (_mm512_mask_test_epi8_mask(k, r0, r0) != 0)
+			set_block(s, hay, haylen, b, r0,
+			    _mm512_mask_test_epi8_mask(k, r0, r0), 1, best);
 		e = b;
 	}
 }

@@ -3,7 +3,8 @@
  *
  * The baseline of every x86-64 CPU: the filter of search_avx512.c on
  * 4 x 16 positions per iteration, tails handled as in search_avx2.c.  Sets
- * use the scalar scanner at this level (Teddy needs SSSE3's pshufb).
+ * run these kernels chunk by chunk at this level (Teddy needs SSSE3's
+ * pshufb); see set_chunked() in search.c.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -100,7 +101,7 @@ verify(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
 
 #define SETUP() do {							\
 	setup(&f, n, hay, np);						\
-	k0 = n->len >= 16 ? 0xffffu : (1u << n->len) - 1;			\
+	k0 = n->len >= 16 ? 0xffffu : (1u << n->len) - 1;		\
 	v0 = _mm_loadu_si128((const __m128i *)n->val);		\
 	m0 = _mm_loadu_si128((const __m128i *)n->msk);		\
 } while (0)

@@ -410,55 +410,59 @@ adv_pat(struct pat *p, size_t len, int kind, int rev, int wild)
 	}
 }
 
+/* One needle against one filled haystack; returns the failures. */
+static size_t
+adv_case(unsigned char *hay, size_t hn, int kind, size_t len, int rev,
+    int wild)
+{
+	static const unsigned char bsample[] = "bbbbbbbbbbbbbbbb";
+	struct mm_needle *n;
+	struct pat p;
+	size_t small = hn / 16, at, fails = 0;
+	ptrdiff_t got, want;
+
+	adv_pat(&p, len, kind, rev, wild);
+	if (kind == 0)
+		n = compile(&p, bsample, sizeof(bsample) - 1);
+	else
+		n = compile(&p, hay, 4096);
+	got = rev ? mm_rfind(n, hay, hn) : mm_find(n, hay, hn);
+	if (got != -1 && fails++ < 5)
+		printf("# kind=%d len=%zu rev=%d wild=%d: got %td\n", kind,
+		    len, rev, wild, got);
+	/* One real match, off-centre, in a prefix the reference can afford. */
+	at = small / 3 + rndn(64);
+	memcpy(hay + at, p.b, len);
+	got = rev ? mm_rfind(n, hay, small) : mm_find(n, hay, small);
+	want = rev ? naive_rfind(&p, hay, small) : naive_find(&p, hay, small);
+	if (got != want && fails++ < 5)
+		printf("# kind=%d len=%zu rev=%d wild=%d: got %td want %td\n",
+		    kind, len, rev, wild, got, want);
+	adv_fill(hay, small, kind);
+	mm_needle_free(n);
+	return fails;
+}
+
 static void
 test_adversarial(const char *lv)
 {
 	static unsigned char hay[1 << 20];
-	static const unsigned char bsample[] = "bbbbbbbbbbbbbbbb";
-	struct mm_needle *n;
-	struct pat p;
-	size_t hn, small, len, fails = 0, at;
-	ptrdiff_t got, want;
+	size_t hn, len, fails = 0;
 	clock_t t0;
 	double secs;
 	int rev, wild, kind;
 
 	hn = scale < 100 ? sizeof(hay) / 8 : sizeof(hay);
-	small = hn / 16;
 	t0 = clock();
 	for (kind = 0; kind < 4; kind++) {
 		adv_fill(hay, hn, kind);
 		for (len = 2; len <= 256; len = len * 2 + 1) {
 			if ((kind >= 2 && len < 100) || (kind == 1 && len < 5))
 				continue;
-			for (rev = 0; rev < 2; rev++) {
-				for (wild = 0; wild < 2; wild++) {
-					adv_pat(&p, len, kind, rev, wild);
-					n = kind == 0 ? compile(&p, bsample,
-					    sizeof(bsample) - 1) :
-					    compile(&p, hay, 4096);
-					got = rev ? mm_rfind(n, hay, hn) :
-					    mm_find(n, hay, hn);
-					if (got != -1 && fails++ < 5)
-						printf("# kind=%d len=%zu rev=%d "
-						    "wild=%d: got %td\n", kind,
-						    len, rev, wild, got);
-					/* One real match, off-centre. */
-					at = small / 3 + rndn(64);
-					memcpy(hay + at, p.b, len);
-					got = rev ? mm_rfind(n, hay, small) :
-					    mm_find(n, hay, small);
-					want = rev ? naive_rfind(&p, hay, small) :
-					    naive_find(&p, hay, small);
-					if (got != want && fails++ < 5)
-						printf("# kind=%d len=%zu rev=%d "
-						    "wild=%d: got %td want %td\n",
-						    kind, len, rev, wild, got,
-						    want);
-					adv_fill(hay, small, kind);
-					mm_needle_free(n);
-				}
-			}
+			for (rev = 0; rev < 2; rev++)
+				for (wild = 0; wild < 2; wild++)
+					fails += adv_case(hay, hn, kind, len,
+					    rev, wild);
 		}
 	}
 	secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
@@ -488,19 +492,24 @@ test_guard(const char *lv)
 	}
 	for (side = 0; side < 2; side++) {
 		for (hn = 0; hn <= 300; hn++) {
-			/* side 0: ends at the guard; side 1: starts after it. */
+			/* side 0: ends at a guard; side 1: starts after one. */
 			h = side == 0 ? map + 2 * ps - hn : map + ps;
 			gen_hay(h, hn, (enum alpha)(hn % A_NALPHA));
-			for (v = 0; v < 6; v++) {
+			for (v = 0; v < 7; v++) {
 				memset(&p[0], 0, sizeof(p[0]));
 				len = v < 2 ? 1 + rndn(hn < 70 ? hn + 1 : 70) :
 				    1 + rndn(8);
 				p[0].len = len;
-				if (hn >= len && v != 5)
+				if (hn >= len && v < 5)
 					memcpy(p[0].b, v & 1 ? h : h + hn - len,
 					    len);
-				else
+				else if (v != 6)
 					memset(p[0].b, 0xee, len);
+				else {
+					/* Absent and ICASE: no memchr. */
+					memset(p[0].b, 'Q', len);
+					p[0].flags = MM_NEEDLE_ICASE;
+				}
 				if (v == 2)
 					p[0].flags = MM_NEEDLE_ICASE;
 				if (v == 3) {
@@ -538,13 +547,13 @@ test_guard(const char *lv)
 				which = w2 = 99;
 				got = mm_findset(set, sub, hn, &which);
 				want = naive_set(p, 3, sub, hn, 0, &w2);
-				if ((got != want || (got >= 0 && which != w2)) &&
-				    fails++ < 5)
+				if ((got != want ||
+				    (got >= 0 && which != w2)) && fails++ < 5)
 					printf("# guard findset hn=%zu\n", hn);
 				got = mm_rfindset(set, sub, hn, &which);
 				want = naive_set(p, 3, sub, hn, 1, &w2);
-				if ((got != want || (got >= 0 && which != w2)) &&
-				    fails++ < 5)
+				if ((got != want ||
+				    (got >= 0 && which != w2)) && fails++ < 5)
 					printf("# guard rfindset hn=%zu\n", hn);
 				mm_needleset_free(set);
 			}
@@ -577,7 +586,7 @@ test_sets(const char *lv)
 		for (k = 0; k < cnt; k++) {
 			gen_pat(&p[k], hay, hn, a, rndn(3) == 0 ? 70 : 8);
 			if (p[k].len == 0 && rndn(4) != 0) {
-				/* Keep empty needles rare: they end searches. */
+				/* Few empty needles: they end searches. */
 				p[k].len = 1;
 				p[k].b[0] = 'a';
 			}
@@ -594,9 +603,9 @@ test_sets(const char *lv)
 			want = naive_set(p, cnt, hay + off, hn - off, 0, &w2);
 			if ((got != want || (got >= 0 && which != w2)) &&
 			    fails++ < 5)
-				printf("# findset %s cnt=%zu hn=%zu: got %td/%zu "
-				    "want %td/%zu\n", alpha_name[a], cnt, hn,
-				    got, which, want, w2);
+				printf("# findset %s cnt=%zu hn=%zu: got "
+				    "%td/%zu want %td/%zu\n", alpha_name[a],
+				    cnt, hn, got, which, want, w2);
 			got = mm_rfindset(set, hay + off, hn - off, &which);
 			want = naive_set(p, cnt, hay + off, hn - off, 1, &w2);
 			if ((got != want || (got >= 0 && which != w2)) &&
