@@ -11,6 +11,12 @@ bats_load_library bats-assert
 : "${PYTHON3:=python3}"
 export MM_BUILDDIR MM_SRCDIR PYTHON3
 
+# Under valgrind every run costs a second: differential sweeps take
+# every MM_STRIDE-th case.
+MM_STRIDE=1
+[ -z "${MM_VALGRIND:-}" ] || MM_STRIDE=7
+export MM_STRIDE
+
 if [ -n "${MM_VALGRIND:-}" ]; then
 	# make check-valgrind: every applet under memcheck, any error fails.
 	MM_VGDIR="$BATS_RUN_TMPDIR/vgbin"

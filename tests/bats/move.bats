@@ -58,7 +58,9 @@ with tempfile.TemporaryFile() as f:
                 print(dest, src, count, rc, m[:].decode())
                 m.close()
 PY
-	for dest in 0 1 2 3 4 5 6 7 8 9 10; do
+	dests="0 1 2 3 4 5 6 7 8 9 10"
+	[ "$MM_STRIDE" = 1 ] || dests="0 5 10"
+	for dest in $dests; do
 		for src in 0 1 2 3 4 5 6 7 8 9 10; do
 			for count in 0 1 2 3 4 5 6 7 8 9 10 11; do
 				printf 'ABCDEabcde' >t.bin
@@ -70,8 +72,9 @@ PY
 			done
 		done
 	done >got
-	[ "$(wc -l <got)" = 1452 ]
-	diff want got
+	grep -E "^($(echo $dests | tr ' ' '|')) " want >want.some
+	[ "$(wc -l <got)" = $(($(echo $dests | wc -w) * 132)) ]
+	diff want.some got
 }
 
 @test "mmmove on a 1-byte file: CPython's out-of-range cases fail, the rest succeed" {
