@@ -7,6 +7,9 @@
 # DEB is the .deb, or DIR the directory "make deb" built it in (default:
 # deb).  Needs dpkg and dpkg-deb; not run as root, the scratch install is
 # skipped (dpkg --root wants root) and the contents are checked with dpkg -x.
+
+# ok() only prints, so "test && ok || bad" is an if-then-else here.
+# shellcheck disable=SC2015
 set -eu
 
 target=${1:-deb}
@@ -76,7 +79,7 @@ check_tree() {
 		    ok "$2: mm$a --version" || bad "$2: mm$a --version: $out"
 	done
 	out=$("$root/usr/bin/mmutils" --list 2>&1 || true)
-	[ "$(echo $out)" = "$(echo $applets)" ] && ok "$2: mmutils --list" ||
+	[ "$out" = "$applets" ] && ok "$2: mmutils --list" ||
 	    bad "$2: mmutils --list: $out"
 	grep -q '^_mmutils()' "$root$comp/mmutils" &&
 	    ok "$2: the completion defines _mmutils" ||
