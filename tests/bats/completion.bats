@@ -235,3 +235,32 @@ EOF
 		assert_output "complete -F _mmutils $name"
 	done
 }
+
+@test "any applet's help is read: optional values, short-only options" {
+	# A stand-in for an applet of another shape, in popt's help format.
+	mkdir -p "$BATS_TEST_TMPDIR/fake" "$BATS_TEST_TMPDIR/completions"
+	cat >"$BATS_TEST_TMPDIR/fake/mmresize" <<'EOF2'
+#!/bin/sh
+[ "$1" = --help ] || exit 2
+echo 'Usage: mmresize [OPTION]... FILE SIZE'
+echo '  -c, --no-create     do not create FILE'
+echo '      --at=OFFSET     grow or shrink at OFFSET'
+echo '      --fill[=HEX]    new bytes repeat HEX'
+echo '  -k N                a short option with a value'
+EOF2
+	chmod +x "$BATS_TEST_TMPDIR/fake/mmresize"
+	PATH="$BATS_TEST_TMPDIR/fake:$PATH"
+	ln -s "$MM_COMPLETION" "$BATS_TEST_TMPDIR/completions/mmresize"
+	MM_COMPLETION="$BATS_TEST_TMPDIR/completions/mmresize"
+	comp "mmresize --"
+	assert_output "$(printf -- '--at=\n--fill\n--no-create')"
+	# --fill takes its value only after "=": the next word is FILE.
+	comp "mmresize --fill d"
+	assert_output "$(printf 'data.bin\ndisk.img')"
+	comp "mmresize -k "
+	assert_output ""
+	comp "mmresize -k 3 d"
+	assert_output "$(printf 'data.bin\ndisk.img')"
+	comp "mmresize disk.img "
+	assert_output ""
+}
