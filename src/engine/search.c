@@ -888,6 +888,115 @@ mm_find(const struct mm_needle *n, const unsigned char *hay, size_t haylen)
 	return n->find(n, hay, haylen);
 }
 
+/* ----------------------------------------------------------- find-all */
+
+/* Report start c; 1 when cb said stop. */
+static int
+findall_hit(struct mm_findall *a, size_t c)
+{
+	if ((a->rc = a->cb(a->ctx, c)) != 0)
+		return 1;
+	a->skip = c + a->adv;
+	return 0;
+}
+
+/* Matches from max(from, skip) on by repeated n->find. */
+int
+mm_search_findall_loop(const struct mm_needle *n, const unsigned char *hay,
+    size_t haylen, size_t from, struct mm_findall *a)
+{
+	ptrdiff_t r;
+
+	for (;;) {
+		if (from < a->skip)
+			from = a->skip;
+		if (from > haylen || haylen - from < n->len)
+			return 0;
+		if ((r = n->find(n, hay + from, haylen - from)) < 0)
+			return 0;
+		if (findall_hit(a, from + (size_t)r))
+			return a->rc;
+	}
+}
+
+/* The same by Two-Way, for kernels that gave up filtering. */
+int
+mm_search_findall_tw(const struct mm_needle *n, const unsigned char *hay,
+    size_t haylen, size_t from, struct mm_findall *a)
+{
+	ptrdiff_t r;
+
+	for (;;) {
+		if (from < a->skip)
+			from = a->skip;
+		if (from > haylen || haylen - from < n->len)
+			return 0;
+		if ((r = mm_search_tw_find(n, hay + from, haylen - from)) < 0)
+			return 0;
+		if (findall_hit(a, from + (size_t)r))
+			return a->rc;
+	}
+}
+
+/* Starts in [max(from, skip), to], to <= haylen - len; 1 when stopped. */
+int
+mm_search_findall_scalar(const struct mm_needle *n, const unsigned char *hay,
+    size_t haylen, size_t from, size_t to, struct mm_findall *a)
+{
+	ptrdiff_t r;
+
+	for (;;) {
+		if (from < a->skip)
+			from = a->skip;
+		if (from > to)
+			return 0;
+		if ((r = mm_search_scalar_find(n, hay, haylen, from, to)) < 0)
+			return 0;
+		if (findall_hit(a, (size_t)r))
+			return 1;
+	}
+}
+
+int
+mm_findall(const struct mm_needle *n, const unsigned char *hay,
+    size_t haylen, int overlap, mm_hit_fn cb, void *ctx)
+{
+	struct mm_findall a;
+	size_t i;
+	int rc;
+
+	if (n->len == 0) {
+		for (i = 0; i <= haylen; i++)
+			if ((rc = cb(ctx, i)) != 0)
+				return rc;
+		return 0;
+	}
+	if (haylen < n->len || hay == NULL)
+		return 0;
+	a.cb = cb;
+	a.ctx = ctx;
+	a.adv = overlap ? 1 : n->len;
+	a.skip = 0;
+	a.rc = 0;
+	if (n->npos == 0) {
+		/* All wildcards: a match everywhere it fits. */
+		for (i = 0; i <= haylen - n->len; i += a.adv)
+			if ((rc = cb(ctx, i)) != 0)
+				return rc;
+		return 0;
+	}
+	switch (n->level) {
+#ifdef MM_X86
+	case MM_CPU_AVX512:
+		return mm_findall_avx512(n, hay, haylen, &a);
+	case MM_CPU_AVX2:
+		return mm_findall_avx2(n, hay, haylen, &a);
+#endif
+	default:
+		return mm_search_findall_loop(n, hay, haylen, 0, &a);
+	}
+}
+
 ptrdiff_t
 mm_rfind(const struct mm_needle *n, const unsigned char *hay, size_t haylen)
 {

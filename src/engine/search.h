@@ -50,6 +50,17 @@ ptrdiff_t	 mm_find(const struct mm_needle *n, const unsigned char *hay,
 ptrdiff_t	 mm_rfind(const struct mm_needle *n, const unsigned char *hay,
 		    size_t haylen);
 /*
+ * Every match start in hay[0..haylen), in increasing order, with cb(ctx,
+ * off) called for each: non-overlapping (the next search starts at
+ * start + len) or, with overlap, every start.  A non-zero cb return stops
+ * the search and is returned; 0 at the end.  Empty needle: every offset
+ * 0..haylen.  The same answers as repeated mm_find, without leaving the
+ * kernel between matches.
+ */
+typedef int	(*mm_hit_fn)(void *ctx, size_t off);
+int		 mm_findall(const struct mm_needle *n, const unsigned char *hay,
+		    size_t haylen, int overlap, mm_hit_fn cb, void *ctx);
+/*
  * Copy up to cap bytes of hay, taken from spread-out 4-16 KiB windows, into
  * out as a frequency sample for mm_needle_new; returns bytes copied.
  */
@@ -163,7 +174,25 @@ mm_search_dense(const struct mm_needle *n, int bail, size_t cand,
 	return 0;
 }
 
+/* A find-all in progress: matches starting before skip are not wanted. */
+struct mm_findall {
+	mm_hit_fn	 cb;
+	void		*ctx;
+	size_t		 adv;		/* 1 or the needle length */
+	size_t		 skip;
+	int		 rc;		/* cb's non-zero return */
+};
+
 /* search.c */
+int		 mm_search_findall_loop(const struct mm_needle *,
+		    const unsigned char *, size_t, size_t,
+		    struct mm_findall *);
+int		 mm_search_findall_tw(const struct mm_needle *,
+		    const unsigned char *, size_t, size_t,
+		    struct mm_findall *);
+int		 mm_search_findall_scalar(const struct mm_needle *,
+		    const unsigned char *, size_t, size_t, size_t,
+		    struct mm_findall *);
 int		 mm_search_match(const struct mm_needle *,
 		    const unsigned char *);
 ptrdiff_t	 mm_search_tw_find(const struct mm_needle *,
@@ -194,6 +223,10 @@ ptrdiff_t	 mm_find_avx512(const struct mm_needle *, const unsigned char *,
 		    size_t);
 ptrdiff_t	 mm_rfind_avx512(const struct mm_needle *,
 		    const unsigned char *, size_t);
+int		 mm_findall_avx2(const struct mm_needle *,
+		    const unsigned char *, size_t, struct mm_findall *);
+int		 mm_findall_avx512(const struct mm_needle *,
+		    const unsigned char *, size_t, struct mm_findall *);
 void		 mm_setscan_avx2(const struct mm_needleset *,
 		    const unsigned char *, size_t, int, struct mm_setbest *);
 void		 mm_setscan_avx512(const struct mm_needleset *,

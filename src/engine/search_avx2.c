@@ -189,6 +189,75 @@ fwd(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
 	return -1;
 }
 
+/*
+ * fwd's loop for find-all: every verified start at or after a->skip goes
+ * to the callback inside the loop.  0 at the end, 1 when the callback
+ * said stop, -2 with *ip set as fwd.
+ */
+#define CHECKALL(base, mask) do {					\
+	while ((mask) != 0) {						\
+		c = (base) + (size_t)__builtin_ctz(mask);		\
+		(mask) &= (mask) - 1;					\
+		if (c < a->skip)					\
+			continue;					\
+		if (!verify(n, hay, haylen, c, v0, m0, k0)) {		\
+			cand++;						\
+			continue;					\
+		}							\
+		if ((a->rc = a->cb(a->ctx, c)) != 0)			\
+			return 1;					\
+		a->skip = c + a->adv;					\
+	}								\
+} while (0)
+
+INLINE T256 int
+fwdall(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
+    size_t *ip, const int np, const int fold, int bail, struct mm_findall *a)
+{
+	struct filt f;
+	__m256i v0, m0, a0, a1, a2, a3;
+	unsigned int k0, m;
+	const size_t last = haylen - n->len;
+	size_t i = *ip, start = *ip, cand = 0, c, base;
+
+	SETUP();
+	while (i + 127 <= last) {
+		a0 = filt(&f, i, np, fold);
+		a1 = filt(&f, i + 32, np, fold);
+		a2 = filt(&f, i + 64, np, fold);
+		a3 = filt(&f, i + 96, np, fold);
+		if (__builtin_expect(!ANY4(a0, a1, a2, a3), 1)) {
+			i += 128;
+			continue;
+		}
+		m = MASK(a0);
+		CHECKALL(i, m);
+		m = MASK(a1);
+		CHECKALL(i + 32, m);
+		m = MASK(a2);
+		CHECKALL(i + 64, m);
+		m = MASK(a3);
+		CHECKALL(i + 96, m);
+		i += 128;
+		if (bail && mm_search_dense(n, bail, cand, i - start)) {
+			*ip = i;
+			return -2;
+		}
+	}
+	for (; i + 31 <= last; i += 32) {
+		m = filtmask(&f, i, np, fold);
+		CHECKALL(i, m);
+	}
+	if (i > last)
+		return 0;
+	if (last < 31)
+		return mm_search_findall_scalar(n, hay, haylen, i, last, a);
+	base = last - 31;
+	m = filtmask(&f, base, np, fold) & (~0u << (i - base));
+	CHECKALL(base, m);
+	return 0;
+}
+
 /* Starts [0, *ep) in descending order; as fwd otherwise. */
 INLINE T256 ptrdiff_t
 rev(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
@@ -264,6 +333,55 @@ INST(1, 1)
 INST(2, 1)
 INST(3, 1)
 #undef INST
+
+#define INST(np, fold)							\
+static T256 __attribute__((noinline)) int				\
+fwdall_##np##fold(const struct mm_needle *n, const unsigned char *hay,	\
+    size_t haylen, size_t *ip, int bail, struct mm_findall *a)		\
+{									\
+	return fwdall(n, hay, haylen, ip, np, fold, bail, a);		\
+}
+INST(1, 0)
+INST(2, 0)
+INST(3, 0)
+INST(1, 1)
+INST(2, 1)
+INST(3, 1)
+#undef INST
+
+static T256 int
+fwdall_np(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
+    size_t *ip, int np, int bail, struct mm_findall *a)
+{
+	if (n->fold)
+		return np == 1 ? fwdall_11(n, hay, haylen, ip, bail, a) :
+		    np == 2 ? fwdall_21(n, hay, haylen, ip, bail, a) :
+		    fwdall_31(n, hay, haylen, ip, bail, a);
+	return np == 1 ? fwdall_10(n, hay, haylen, ip, bail, a) : np == 2 ?
+	    fwdall_20(n, hay, haylen, ip, bail, a) :
+	    fwdall_30(n, hay, haylen, ip, bail, a);
+}
+
+/* mm_findall's kernel: haylen >= len, at least one filter position. */
+T256 int
+mm_findall_avx2(const struct mm_needle *n, const unsigned char *hay,
+    size_t haylen, struct mm_findall *a)
+{
+	size_t i = 0;
+	int np, r;
+
+	np = n->npos < 3 ? n->npos : (n->start3 ? 3 : 2);
+	for (;;) {
+		r = fwdall_np(n, hay, haylen, &i, np, np < n->npos ? 1 : 2, a);
+		if (r != -2)
+			return r > 0 ? a->rc : 0;
+		if (np < n->npos) {
+			np++;
+			continue;
+		}
+		return mm_search_findall_tw(n, hay, haylen, i, a);
+	}
+}
 
 static T256 ptrdiff_t
 fwd_np(const struct mm_needle *n, const unsigned char *hay, size_t haylen,

@@ -232,6 +232,71 @@ fwd(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
 	return -1;
 }
 
+/*
+ * fwd's loop for find-all: every verified start at or after a->skip goes
+ * to the callback inside the loop.  0 at the end, 1 when the callback
+ * said stop, -2 with *ip set as fwd.
+ */
+#define CHECKALL(base, mask) do {					\
+	while ((mask) != 0) {						\
+		c = (base) + (size_t)__builtin_ctzll(mask);		\
+		(mask) &= (mask) - 1;					\
+		if (c < a->skip)					\
+			continue;					\
+		if (!verify(n, hay + c, v0, m0, k0)) {			\
+			cand++;						\
+			continue;					\
+		}							\
+		if ((a->rc = a->cb(a->ctx, c)) != 0)			\
+			return 1;					\
+		a->skip = c + a->adv;					\
+	}								\
+} while (0)
+
+INLINE T512 int
+fwdall(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
+    size_t *ip, const int np, const int fold, int bail, struct mm_findall *a)
+{
+	struct filt f;
+	__m512i v0, m0;
+	__m512i r0, r1, r2;
+	__mmask64 k0, a0, a1, k;
+	const size_t last = haylen - n->len;
+	size_t i = *ip, start = *ip, cand = 0, c;
+
+	setup(&f, n, hay, np);
+	k0 = lowmask(n->len);
+	v0 = _mm512_loadu_si512((const void *)n->val);
+	m0 = _mm512_loadu_si512((const void *)n->msk);
+	while (i + 127 <= last) {
+		r0 = filtv(&f, i, ONES, np, fold, 0);
+		r1 = filtv(&f, i + 64, ONES, np, fold, 0);
+		r2 = _mm512_min_epu8(r0, r1);
+		if (__builtin_expect(!_mm512_testn_epi8_mask(r2, r2), 1)) {
+			i += 128;
+			continue;
+		}
+		a0 = _mm512_testn_epi8_mask(r0, r0);
+		a1 = _mm512_testn_epi8_mask(r1, r1);
+		CHECKALL(i, a0);
+		CHECKALL(i + 64, a1);
+		i += 128;
+		if (bail && mm_search_dense(n, bail, cand, i - start)) {
+			*ip = i;
+			return -2;
+		}
+	}
+	for (; i <= last; i += 64) {
+		k = lowmask(last - i + 1);
+		if (k == ONES)
+			a0 = filt(&f, i, k, np, fold, 0);
+		else
+			a0 = filt(&f, i, k, np, fold, 1);
+		CHECKALL(i, a0);
+	}
+	return 0;
+}
+
 /* Starts [0, *ep) in descending order; as fwd otherwise. */
 INLINE T512 ptrdiff_t
 rev(const struct mm_needle *n, const unsigned char *hay, size_t *ep,
@@ -308,6 +373,55 @@ INST(1, 1)
 INST(2, 1)
 INST(3, 1)
 #undef INST
+
+#define INST(np, fold)							\
+static T512 __attribute__((noinline)) int				\
+fwdall_##np##fold(const struct mm_needle *n, const unsigned char *hay,	\
+    size_t haylen, size_t *ip, int bail, struct mm_findall *a)		\
+{									\
+	return fwdall(n, hay, haylen, ip, np, fold, bail, a);		\
+}
+INST(1, 0)
+INST(2, 0)
+INST(3, 0)
+INST(1, 1)
+INST(2, 1)
+INST(3, 1)
+#undef INST
+
+static T512 int
+fwdall_np(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
+    size_t *ip, int np, int bail, struct mm_findall *a)
+{
+	if (n->fold)
+		return np == 1 ? fwdall_11(n, hay, haylen, ip, bail, a) :
+		    np == 2 ? fwdall_21(n, hay, haylen, ip, bail, a) :
+		    fwdall_31(n, hay, haylen, ip, bail, a);
+	return np == 1 ? fwdall_10(n, hay, haylen, ip, bail, a) : np == 2 ?
+	    fwdall_20(n, hay, haylen, ip, bail, a) :
+	    fwdall_30(n, hay, haylen, ip, bail, a);
+}
+
+/* mm_findall's kernel: haylen >= len, at least one filter position. */
+T512 int
+mm_findall_avx512(const struct mm_needle *n, const unsigned char *hay,
+    size_t haylen, struct mm_findall *a)
+{
+	size_t i = 0;
+	int np, r;
+
+	np = n->npos < 3 ? n->npos : (n->start3 ? 3 : 2);
+	for (;;) {
+		r = fwdall_np(n, hay, haylen, &i, np, np < n->npos ? 1 : 2, a);
+		if (r != -2)
+			return r > 0 ? a->rc : 0;
+		if (np < n->npos) {
+			np++;
+			continue;
+		}
+		return mm_search_findall_tw(n, hay, haylen, i, a);
+	}
+}
 
 static T512 ptrdiff_t
 fwd_np(const struct mm_needle *n, const unsigned char *hay, size_t haylen,

@@ -566,6 +566,200 @@ test_guard(const char *lv)
 	    "(sizes 0..300, guard pages)", lv);
 }
 
+/* ------------------------------------------------------------ find-all */
+
+/* The reference: repeated naive_find from the last start + len (or + 1). */
+static size_t
+naive_all(const struct pat *p, const unsigned char *h, size_t n, int overlap,
+    size_t *out, size_t max)
+{
+	size_t from = 0, cnt = 0;
+	ptrdiff_t r;
+
+	while (from <= n && cnt < max) {
+		if ((r = naive_find(p, h + from, n - from)) < 0)
+			break;
+		out[cnt++] = from + (size_t)r;
+		from += (size_t)r + (overlap || p->len == 0 ? 1 : p->len);
+	}
+	return cnt;
+}
+
+struct collect {
+	size_t	*off;
+	size_t	 n, cap;
+	size_t	 stopat;	/* 0: never stop */
+	int	 order;		/* offsets went up strictly */
+};
+
+static int
+collect_hit(void *arg, size_t off)
+{
+	struct collect *c = arg;
+
+	if (c->n > 0 && off <= c->off[c->n - 1])
+		c->order = 0;
+	if (c->n < c->cap)
+		c->off[c->n] = off;
+	c->n++;
+	if (c->stopat != 0 && c->n == c->stopat)
+		return 7;
+	return 0;
+}
+
+/*
+ * mm_findall against naive_all on hay[0..hn): the same offsets, in
+ * order, and with a random early stop the callback's value and no more
+ * calls.  Returns 0 when they agree.
+ */
+static int
+findall_case(const char *what, const struct pat *p, struct mm_needle *n,
+    const unsigned char *h, size_t hn, int overlap, int stop)
+{
+	static size_t want[70000], got[70000];
+	struct collect c;
+	size_t wn, i;
+	int rc, wrc = 0;
+
+	wn = naive_all(p, h, hn, overlap, want, sizeof(want) /
+	    sizeof(want[0]));
+	memset(&c, 0, sizeof(c));
+	c.off = got;
+	c.cap = sizeof(got) / sizeof(got[0]);
+	c.order = 1;
+	if (stop && wn > 0) {
+		c.stopat = 1 + rndn(wn);
+		wn = c.stopat;
+		wrc = 7;
+	}
+	rc = mm_findall(n, h, hn, overlap, collect_hit, &c);
+	if (rc == wrc && c.n == wn && c.order &&
+	    memcmp(got, want, wn * sizeof(want[0])) == 0)
+		return 0;
+	printf("# findall %s hn=%zu len=%zu flags=%d masked=%d overlap=%d "
+	    "stop=%d: rc %d want %d, %zu hits want %zu\n", what, hn, p->len,
+	    p->flags, p->masked, overlap, stop, rc, wrc, c.n, wn);
+	for (i = 0; i < wn && i < c.n; i++)
+		if (got[i] != want[i]) {
+			printf("#   hit %zu: got %zu want %zu\n", i, got[i],
+			    want[i]);
+			break;
+		}
+	return 1;
+}
+
+static void
+test_findall(const char *lv)
+{
+	static unsigned char hay[65536];
+	struct mm_needle *n;
+	struct pat p;
+	size_t hn, i, fails = 0, cases = 0;
+	long it, count = iters(3000);
+	enum alpha a;
+	int ov;
+
+	/* Random text, dense alphabets, every flag. */
+	for (it = 0; it < count; it++) {
+		a = (enum alpha)(it % A_NALPHA);
+		hn = rndn(8) == 0 ? rndn(20000) : rndn(600);
+		gen_hay(hay, hn, a);
+		gen_pat(&p, hay, hn, a, rndn(3) == 0 ? 130 : 8);
+		n = rnd() & 1 ? compile(&p, hay, hn) : compile(&p, NULL, 0);
+		for (ov = 0; ov < 2; ov++) {
+			cases += 2;
+			fails += findall_case(alpha_name[a], &p, n, hay, hn,
+			    ov, 0);
+			fails += findall_case(alpha_name[a], &p, n, hay, hn,
+			    ov, 1);
+		}
+		mm_needle_free(n);
+	}
+	ok(fails == 0, "%s: findall agrees with the naive search, overlapping "
+	    "or not, with early stops (%zu random cases)", lv, cases);
+
+	/*
+	 * Runs of 'a' broken by rare 'b's: candidates dense enough that the
+	 * kernel adds filter positions and falls back to Two-Way mid-scan.
+	 */
+	fails = 0;
+	for (it = 0; it < iters(40); it++) {
+		hn = sizeof(hay) / (it % 4 == 0 ? 1 : 8);
+		for (i = 0; i < hn; i++)
+			hay[i] = rndn(it % 3 == 0 ? 40 : 300) == 0 ? 'b' : 'a';
+		memset(&p, 0, sizeof(p));
+		p.len = (size_t[]){ 2, 3, 5, 17, 33, 64, 65, 70, 130,
+		    250 }[it % 10];
+		memset(p.b, 'a', p.len);
+		if (it & 1)
+			p.b[rndn(p.len)] = 'b';
+		if (it % 5 == 0) {
+			p.masked = 1;
+			memset(p.m, 0xff, p.len);
+			p.m[rndn(p.len)] = 0;
+		}
+		n = compile(&p, hay, hn);
+		for (ov = 0; ov < 2; ov++)
+			fails += findall_case("runs", &p, n, hay, hn, ov,
+			    (int)(it & 2));
+		mm_needle_free(n);
+	}
+	ok(fails == 0, "%s: findall is correct where candidates are dense",
+	    lv);
+}
+
+/* findall near guard pages: no read outside hay[0..hn). */
+static void
+test_findall_guard(const char *lv)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	unsigned char *map, *h;
+	struct mm_needle *n;
+	struct pat p;
+	size_t hn, fails = 0;
+	int side, v;
+
+	map = mmap(NULL, (size_t)ps * 3, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED || mprotect(map, (size_t)ps, PROT_NONE) != 0 ||
+	    mprotect(map + 2 * ps, (size_t)ps, PROT_NONE) != 0) {
+		ok(0, "%s: guard pages could not be set up", lv);
+		return;
+	}
+	for (side = 0; side < 2; side++) {
+		for (hn = 0; hn <= 300; hn++) {
+			h = side == 0 ? map + 2 * ps - hn : map + ps;
+			gen_hay(h, hn, hn % 2 ? A_AB : A_TEXT);
+			for (v = 0; v < 6; v++) {
+				memset(&p, 0, sizeof(p));
+				p.len = v < 2 ? 1 + rndn(hn < 70 ? hn + 1 :
+				    70) : 1 + rndn(4);
+				if (hn >= p.len)
+					memcpy(p.b, v & 1 ? h : h + hn - p.len,
+					    p.len);
+				else
+					memset(p.b, 'a', p.len);
+				if (v == 2)
+					p.flags = MM_NEEDLE_ICASE;
+				if (v == 3) {
+					p.masked = 1;
+					memset(p.m, 0xff, p.len);
+					p.m[0] = 0;
+				}
+				n = compile(&p, h, hn);
+				fails += findall_case("guard", &p, n, h, hn,
+				    v & 1, 0);
+				fails += findall_case("guard", &p, n, h, hn,
+				    !(v & 1), 0);
+				mm_needle_free(n);
+			}
+		}
+	}
+	munmap(map, (size_t)ps * 3);
+	ok(fails == 0, "%s: findall reads nothing past either end of the "
+	    "haystack (sizes 0..300, guard pages)", lv);
+}
+
 static void
 test_sets(const char *lv)
 {
@@ -763,6 +957,8 @@ main(void)
 		test_ends(mm_cpu_name(lv));
 		test_adversarial(mm_cpu_name(lv));
 		test_guard(mm_cpu_name(lv));
+		test_findall(mm_cpu_name(lv));
+		test_findall_guard(mm_cpu_name(lv));
 		test_sets(mm_cpu_name(lv));
 		test_set_ties(mm_cpu_name(lv));
 	}
