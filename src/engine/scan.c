@@ -75,6 +75,37 @@ emit(struct win *w, uint64_t off, size_t mlen)
 	return (w->sc->flags & MM_SCAN_ALL) ? 0 : STOPPED;
 }
 
+/* Does the literal find-all kernel serve this scan? */
+static int
+literal_all(const struct win *w)
+{
+	return w->sc->m->needle != NULL && (w->sc->flags & MM_SCAN_ALL);
+}
+
+/* forward_range's state for mm_findall, which reports from hay + start. */
+struct range {
+	struct win	*w;
+	uint64_t	 start;
+	uint64_t	 limit;
+	uint64_t	 pos;		/* where the next search would begin */
+	size_t		 len;
+	int		 rc;		/* emit's verdict */
+};
+
+static int
+range_hit(void *arg, size_t off)
+{
+	struct range *r = arg;
+	uint64_t o = r->start + off;
+
+	if (o >= r->limit)
+		return 1;
+	if ((r->rc = emit(r->w, o, r->len)) != 0)
+		return 1;
+	r->pos = o + step(r->w, r->len);
+	return 0;
+}
+
 /*
  * Report the matches that start in [FROM, LIMIT) (relative; LIMIT may be
  * len + 1 so that an empty match at the very end counts), at or after
@@ -85,9 +116,27 @@ forward_range(struct win *w, uint64_t from, uint64_t limit)
 {
 	uint64_t pos = from > w->next ? from : w->next;
 	uint64_t hl = search_end(w, limit);
+	struct range r;
 	size_t o, l;
 	int rc;
 
+	if (literal_all(w) && pos < limit) {
+		/* One kernel call for the whole range: no cost per match. */
+		r.w = w;
+		r.start = pos;
+		r.limit = limit;
+		r.pos = pos;
+		r.len = mm_needle_len(w->sc->m->needle);
+		r.rc = 0;
+		if (pos <= hl)
+			mm_findall(w->sc->m->needle, w->hay + pos, hl - pos,
+			    (w->sc->flags & MM_SCAN_OVERLAP) != 0, range_hit,
+			    &r);
+		if (r.rc != 0)
+			return r.rc;
+		w->next = r.pos;
+		return 0;
+	}
 	while (pos < limit) {
 		rc = mm_match_from(w->sc->m, w->hay, hl, pos, &o, &l);
 		if (rc <= 0) {
@@ -319,6 +368,34 @@ struct work {
 	uint64_t	 b;
 };
 
+/* block_hits' state for mm_findall, which reports from hay + start. */
+struct bhits {
+	struct slot	*s;
+	uint64_t	 start;
+	uint64_t	 lim;
+	size_t		 len;
+	int		 rc;
+};
+
+static int
+block_hit(void *arg, size_t off)
+{
+	struct bhits *b = arg;
+	uint64_t o = b->start + off;
+	int rc;
+
+	if (o >= b->lim)
+		return 1;
+	if ((rc = hits_add(&b->s->h, o, b->len, BLOCK_MAXHITS)) < 0) {
+		if (b->s->h.full)
+			b->s->dense = 1;
+		else
+			b->rc = rc;
+		return 1;
+	}
+	return 0;
+}
+
 /* One block's chain of matches, from the block's start. */
 static int
 block_hits(void *arg)
@@ -327,10 +404,23 @@ block_hits(void *arg)
 	struct win *w = k->p->w;
 	uint64_t pos = k->b * BLOCK, lim = block_limit(w, k->b);
 	uint64_t hl;
+	struct bhits b;
 	size_t o, l;
 	int rc;
 
 	hl = search_end(w, lim);
+	if (literal_all(w)) {
+		b.s = k->s;
+		b.start = pos;
+		b.lim = lim;
+		b.len = mm_needle_len(w->sc->m->needle);
+		b.rc = 0;
+		if (pos < lim && pos <= hl)
+			mm_findall(w->sc->m->needle, w->hay + pos, hl - pos,
+			    (w->sc->flags & MM_SCAN_OVERLAP) != 0, block_hit,
+			    &b);
+		return b.rc;
+	}
 	while (pos < lim) {
 		if ((rc = mm_match_from(w->sc->m, w->hay, hl, pos, &o, &l)) <= 0)
 			return rc;
