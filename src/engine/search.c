@@ -890,15 +890,20 @@ mm_find(const struct mm_needle *n, const unsigned char *hay, size_t haylen)
 
 /* ----------------------------------------------------------- find-all */
 
-/* Report start c; 1 when cb said stop. */
-static int
-findall_hit(struct mm_findall *a, size_t c)
+/* Hand the queued matches to cb; 1 when it said stop. */
+int
+mm_search_findall_flush(struct mm_findall *a)
 {
-	if ((a->rc = a->cb(a->ctx, c)) != 0)
-		return 1;
-	a->skip = c + a->adv;
+	size_t i, nb = a->nbuf;
+
+	a->nbuf = 0;
+	for (i = 0; i < nb; i++)
+		if ((a->rc = a->cb(a->ctx, a->buf[i])) != 0)
+			return 1;
 	return 0;
 }
+
+#define findall_hit	mm_search_findall_hit
 
 /* Matches from max(from, skip) on by repeated n->find. */
 int
@@ -978,6 +983,7 @@ mm_findall(const struct mm_needle *n, const unsigned char *hay,
 	a.adv = overlap ? 1 : n->len;
 	a.skip = 0;
 	a.rc = 0;
+	a.nbuf = 0;
 	if (n->npos == 0) {
 		/* All wildcards: a match everywhere it fits. */
 		for (i = 0; i <= haylen - n->len; i += a.adv)
@@ -988,13 +994,19 @@ mm_findall(const struct mm_needle *n, const unsigned char *hay,
 	switch (n->level) {
 #ifdef MM_X86
 	case MM_CPU_AVX512:
-		return mm_findall_avx512(n, hay, haylen, &a);
+		rc = mm_findall_avx512(n, hay, haylen, &a);
+		break;
 	case MM_CPU_AVX2:
-		return mm_findall_avx2(n, hay, haylen, &a);
+		rc = mm_findall_avx2(n, hay, haylen, &a);
+		break;
 #endif
 	default:
-		return mm_search_findall_loop(n, hay, haylen, 0, &a);
+		rc = mm_search_findall_loop(n, hay, haylen, 0, &a);
+		break;
 	}
+	if (rc == 0 && mm_search_findall_flush(&a))
+		rc = a.rc;
+	return rc;
 }
 
 ptrdiff_t

@@ -174,14 +174,33 @@ mm_search_dense(const struct mm_needle *n, int bail, size_t cand,
 	return 0;
 }
 
-/* A find-all in progress: matches starting before skip are not wanted. */
+/*
+ * A find-all in progress: matches starting before skip are not wanted.
+ * Kernels queue matches in buf and hand a full batch to cb at once, so
+ * the loop does not spill its vector registers around a call per match.
+ */
+#define MM_FINDALL_BATCH	64
+
 struct mm_findall {
 	mm_hit_fn	 cb;
 	void		*ctx;
 	size_t		 adv;		/* 1 or the needle length */
 	size_t		 skip;
 	int		 rc;		/* cb's non-zero return */
+	size_t		 nbuf;
+	size_t		 buf[MM_FINDALL_BATCH];
 };
+
+/* Queue match c; 1 when a flush made cb say stop (a->rc). */
+int		 mm_search_findall_flush(struct mm_findall *);
+
+static inline int
+mm_search_findall_hit(struct mm_findall *a, size_t c)
+{
+	a->buf[a->nbuf++] = c;
+	a->skip = c + a->adv;
+	return a->nbuf == MM_FINDALL_BATCH && mm_search_findall_flush(a);
+}
 
 /* search.c */
 int		 mm_search_findall_loop(const struct mm_needle *,
