@@ -394,7 +394,7 @@ PY
 	assert_output 524f
 	run -0 mmfind -a -e MIDDLE -e ACROSS -s $((2 * G - 100)) -E $((2 * G + 100)) big
 	assert_output $((2 * G - 3))
-	run -0 mmfind -a -e MIDDLE -e ACROSS -s -$((G + 100)) big
+	run -0 mmfind -a -e MIDDLE -e ACROSS -s -$((G + 100)) -E -$((G - 100)) big
 	assert_output $((4 * G - 3))
 	run -0 mmfind -r -s 2G -x 00 big
 	assert_output $((5 * G - 1))
