@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "applet.h"
 
@@ -369,10 +370,40 @@ app_printf(const char *fmt, ...)
 	return 0;
 }
 
+static int out_closed;		/* app_finish has run */
+
+/*
+ * At exit, for the paths that exit without app_finish (popt's --help and
+ * --usage call exit(0) themselves): a full output device is still an
+ * error, as with coreutils' close_stdout.
+ */
+static void
+finish_at_exit(void)
+{
+	if (out_closed)
+		return;
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout) && out_errno == 0)
+		return;
+	if (out_errno == 0)
+		out_errno = errno != 0 ? errno : EIO;
+	_exit(app_finish(EXIT_OK));
+}
+
+void
+app_finish_at_exit(void)
+{
+	atexit(finish_at_exit);
+}
+
 int
 app_finish(int status)
 {
 	int err = out_errno;
+
+	if (out_closed)
+		return status;
+	out_closed = 1;
 
 	if (fflush(stdout) != 0 && err == 0)
 		err = errno;

@@ -94,6 +94,8 @@ int	app_printf(const char *fmt, ...)
  * STATUS into EXIT_FAIL with a message; a closed pipe is quiet.
  */
 int	app_finish(int status);
+/* Have exit() check standard output too, if app_finish never ran. */
+void	app_finish_at_exit(void);
 
 /* The description of an errno value for messages about FILE. */
 const char *app_strerror(int err);

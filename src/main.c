@@ -80,6 +80,7 @@ main(int argc, char **argv)
 	const struct applet *a;
 	char *base, buf[256];
 
+	app_finish_at_exit();
 	snprintf(buf, sizeof(buf), "%s", argc > 0 ? argv[0] : "mmutils");
 	base = basename(buf);
 	if (strncmp(base, "mm", 2) == 0 && (a = lookup(base + 2)) != NULL)

@@ -32,6 +32,22 @@ prefault(unsigned char *p, size_t len)
 	return rc == -EFAULT || rc == -ENOMEM ? -ENOSPC : rc;
 }
 
+/*
+ * Faulting in a page past the end fails as a full disk does (EFAULT); a
+ * file that another process cut meanwhile is not a full disk, and the
+ * caller must hear -EIO, as when the cut comes during the copy.
+ */
+static int
+shrank(struct mm_file *f)
+{
+	off_t size0 = f->size;
+	int cut;
+
+	cut = mm_file_stat(f) == 0 && f->size < size0;
+	f->size = size0;
+	return cut;
+}
+
 static int
 move_chunks(void *arg)
 {
@@ -96,5 +112,7 @@ mm_move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
 	j.progress = progress;
 	rc = mm_guard(move_chunks, &j);
 	rc2 = mm_unmap(&m);
+	if (rc == -ENOSPC && shrank(f))
+		rc = -EIO;
 	return rc < 0 ? rc : rc2;
 }

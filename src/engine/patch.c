@@ -511,6 +511,32 @@ read_pass(void *arg)
 	return 0;
 }
 
+/*
+ * An edit at the very end of the file with no bytes to write spans
+ * nothing, so no window holds it and read_pass never sees it; yet an
+ * expectation there names bytes the file does not have.  Such edits come
+ * last in file order, so checking them after read_pass keeps the first
+ * mismatch in file order the one reported.
+ */
+static int
+check_at_end(struct mm_patch *p, uint64_t size)
+{
+	const struct mm_edit *e;
+	size_t k;
+
+	for (k = 0; k < p->n; k++) {
+		e = &p->e[p->order[k]];
+		if (e->expect != NULL && e->explen > 0 && e->off == size &&
+		    e->total == 0) {
+			p->err.edit = p->order[k];
+			p->err.foundlen = 0;
+			return fail(p, MM_PATCH_MISMATCH, -ECANCELED, e->line,
+			    e->tok);
+		}
+	}
+	return 0;
+}
+
 int
 mm_patch_check(struct mm_patch *p, struct mm_file *f)
 {
@@ -537,7 +563,9 @@ mm_patch_check(struct mm_patch *p, struct mm_file *f)
 	rc = mm_guard(read_pass, p);
 	if (rc == -EIO)
 		return fail(p, MM_PATCH_IO, rc, 0, NULL);
-	return rc;
+	if (rc < 0)
+		return rc;
+	return check_at_end(p, (uint64_t)f->size);
 }
 
 /* Fault [P, P+LEN) in for writing; -EFAULT when no block can be had. */

@@ -26,6 +26,14 @@
 /* A thread gives up collecting a block past this many matches. */
 #define BLOCK_MAXHITS	65536
 
+/* Growing list of matches, for orders the matcher cannot give directly. */
+struct hits {
+	uint64_t	*off;
+	size_t		*len;
+	size_t		 n, cap;
+	int		 full;
+};
+
 /* What is being scanned: a window of memory at a file offset. */
 struct win {
 	const struct mm_scan	*sc;
@@ -34,6 +42,11 @@ struct win {
 	uint64_t		 len;
 	uint64_t		 next;	/* relative: no match may start before */
 	int			 stop;	/* the emit's non-zero return */
+	/*
+	 * reverse_collect's list: it grows under the SIGBUS guard, which
+	 * may leave by longjmp, so its owner frees it after the guard.
+	 */
+	struct hits		 rh;
 };
 
 #define STOPPED	1		/* scan_* return: emit said stop, or first found */
@@ -226,14 +239,6 @@ reverse_literal(void *arg)
 	return 0;
 }
 
-/* Growing list of matches, for orders the matcher cannot give directly. */
-struct hits {
-	uint64_t	*off;
-	size_t		*len;
-	size_t		 n, cap;
-	int		 full;
-};
-
 static int
 hits_add(struct hits *h, uint64_t off, size_t len, size_t max)
 {
@@ -278,30 +283,29 @@ hits_free(struct hits *h)
 static int
 reverse_collect(struct win *w)
 {
-	struct hits h;
+	struct hits *h = &w->rh;
 	uint64_t bs, lim, blk = w->sc->m->re ? w->len + 1 : BLOCK / 16;
 	size_t i, o, l;
 	int rc = 0;
 
-	memset(&h, 0, sizeof(h));
 	bs = w->len - w->len % blk;
 	for (;;) {
 		lim = bs + blk > w->len ? w->len + 1 : bs + blk;
-		h.n = 0;
+		h->n = 0;
 		/* Forward within the block, collecting. */
 		for (uint64_t pos = bs; pos < lim; ) {
 			rc = mm_match_from(w->sc->m, w->hay,
 			    search_end(w, lim), pos, &o, &l);
 			if (rc <= 0 || o >= lim)
 				break;
-			if ((rc = hits_add(&h, o, l, 0)) < 0)
+			if ((rc = hits_add(h, o, l, 0)) < 0)
 				goto out;
 			pos = o + step(w, l);
 		}
 		if (rc < 0)
 			goto out;
-		for (i = h.n; i-- > 0; )
-			if ((rc = emit(w, h.off[i], h.len[i])) != 0)
+		for (i = h->n; i-- > 0; )
+			if ((rc = emit(w, h->off[i], h->len[i])) != 0)
 				goto out;
 		mm_progress_update(w->sc->progress, w->len - bs);
 		if (bs == 0)
@@ -310,7 +314,6 @@ reverse_collect(struct win *w)
 	}
 	rc = 0;
 out:
-	hits_free(&h);
 	return rc;
 }
 
@@ -645,27 +648,24 @@ forward_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
 #define SAMPLE	(64 * 1024)
 
 struct prep {
-	const struct mm_scan	*sc;
-	struct mm_matcher	*m;
 	const unsigned char	*hay;
 	size_t			 len;
+	unsigned char		*sample;	/* SAMPLE bytes */
+	size_t			 n;
 };
 
-/* Compile the literals against a sample of the file's own bytes. */
+/*
+ * Copy a sample of the file's own bytes, under the guard; the buffer is
+ * allocated and the literals compiled outside it, since a SIGBUS leaves
+ * the guarded function by longjmp and would leak what it allocated.
+ */
 static int
-prepare(void *arg)
+take_sample(void *arg)
 {
 	struct prep *p = arg;
-	unsigned char *sample = NULL;
-	size_t n = 0;
-	int rc;
 
-	if (p->len > 0 && (sample = malloc(SAMPLE)) != NULL)
-		n = mm_sample(p->hay, p->len, sample, SAMPLE);
-	rc = mm_matcher_literals(p->m, p->sc->pats, p->sc->npats,
-	    p->sc->mflags, sample, n);
-	free(sample);
-	return rc;
+	p->n = mm_sample(p->hay, p->len, p->sample, SAMPLE);
+	return 0;
 }
 
 static int
@@ -682,11 +682,16 @@ scan_mapped(struct mm_scan *sc, struct mm_file *f, uint64_t start,
 		return rc;
 	memset(&lit, 0, sizeof(lit));
 	if (sc->m == NULL) {
-		pr.sc = sc;
-		pr.m = &lit;
 		pr.hay = map.data;
 		pr.len = map.len;
-		if ((rc = mm_guard(prepare, &pr)) < 0) {
+		pr.n = 0;
+		pr.sample = map.len > 0 ? malloc(SAMPLE) : NULL;
+		rc = pr.sample != NULL ? mm_guard(take_sample, &pr) : 0;
+		if (rc == 0)
+			rc = mm_matcher_literals(&lit, sc->pats, sc->npats,
+			    sc->mflags, pr.sample, pr.n);
+		free(pr.sample);
+		if (rc < 0) {
 			mm_unmap(&map);
 			return rc;
 		}
@@ -706,6 +711,7 @@ scan_mapped(struct mm_scan *sc, struct mm_file *f, uint64_t start,
 		rc = forward_threads(&w, sc->threads);
 	else
 		rc = mm_guard(forward_seq, &w);
+	hits_free(&w.rh);
 	rc2 = mm_unmap(&map);
 	mm_matcher_free(&lit);
 	if (rc == STOPPED)

@@ -95,6 +95,18 @@ teardown() {
 	[ "$(cat t.txt)" = "HELLO WOrld" ]
 }
 
+@test "mmpatch --expect with empty data at the end of the file does not hold" {
+	# Found by tests/fuzz/fuzz_patch: an edit that writes nothing at the
+	# very end was never compared, so this exited 0.
+	before=$(sum t.txt)
+	run -1 --separate-stderr mmpatch t.txt 12 -x '' --expect=41
+	assert_equal "$stderr" "mmpatch: t.txt: the file ends before the 1 expected bytes at offset 12; nothing written"
+	run -1 --separate-stderr mmpatch t.txt - -x '' --expect-text=h <<<$'0\n12'
+	assert_equal "$(sum t.txt)" "$before"
+	run -0 mmpatch t.txt 12 -x '' --expect-text=
+	run -0 mmpatch t.txt 10 -x '' --expect-text=d
+}
+
 @test "mmpatch --repeat writes a fill, and rejects an overflowing count" {
 	head -c 100 /dev/zero >z.bin
 	run -0 mmpatch z.bin 10 --repeat=30 -x abcd

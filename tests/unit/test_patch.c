@@ -199,6 +199,12 @@ test_check(void)
 	rc = run_script("8 43 383930\n", 0, &applied);
 	ok(rc == -ECANCELED && !applied,
 	    "an expectation past the end does not hold");
+	/* Found by fuzz_patch: it spans nothing, so no window held it. */
+	rc = run_script("0 41\n10 0x 41\n", 0, &applied);
+	ok(rc == -ECANCELED && !applied && is("0123456789", 10),
+	    "an expectation at the very end, with no data, does not hold");
+	rc = run_script("10 0x 0x\n", 0, &applied);
+	ok(rc == 0 && applied, "an empty expectation at the end holds");
 }
 
 static void
