@@ -63,6 +63,7 @@ for i in range(0, 8 << 20, 512):
 		fi
 		( set +e; mmpatch --undo=- big "$@" <offsets; echo "rc=$?" >rc ) \
 		    2>err | {
+			wait_mapped big
 			sleep 0.5
 			truncate -s 4096 big
 			cat >/dev/null
@@ -84,10 +85,7 @@ cut_move() {
 	truncate -s 256M mv
 	mmmove mv 1 0 $((256 * 1024 * 1024 - 1)) 2>err 3>&- &
 	pid=$!
-	for i in $(seq 1 2000); do
-		grep -q "$BATS_TEST_TMPDIR/mv" /proc/$pid/maps 2>/dev/null && break
-		sleep 0.002
-	done
+	wait_mapped mv
 	sleep "$delay"
 	kill -STOP $pid 2>/dev/null || true
 	truncate -s 4096 mv
@@ -115,6 +113,7 @@ cut_move() {
 @test "mmfind -r -a and mmread -C: a file cut mid-output gives exit 2" {
 	truncate -s 64M shrinking
 	( set +e; mmfind -r -a -x 00 shrinking; echo "rc=$?" >rc ) 2>err | {
+		wait_mapped shrinking
 		sleep 0.5
 		truncate -s 4096 shrinking
 		cat >/dev/null
@@ -126,6 +125,7 @@ cut_move() {
 	seq 1 8000000 >shrinking
 	size=$(stat -c %s shrinking)
 	( set +e; mmread -C shrinking; echo "rc=$?" >rc ) 2>err | {
+		wait_mapped shrinking
 		sleep 0.5
 		truncate -s 4096 shrinking
 		cat >/dev/null

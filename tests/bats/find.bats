@@ -307,6 +307,7 @@ sys.stdout.buffer.write(buf)' >big.bin
 	# while the file is cut under its mapping.
 	truncate -s 64M shrinking
 	( set +e; mmfind -a -x 00 shrinking; echo "rc=$?" >rc ) 2>err | {
+		wait_mapped shrinking
 		sleep 0.5
 		truncate -s 4096 shrinking
 		cat >/dev/null
