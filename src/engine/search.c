@@ -227,22 +227,20 @@ mm_sample(const unsigned char *hay, size_t haylen, unsigned char *out,
 /* ------------------------------------------------------------- Two-Way */
 
 /*
- * Critical factorization (Crochemore-Perrin), as in glibc's str-two-way.h:
- * the longer of the maximal suffixes for both byte orders.
+ * The maximal suffix of x[0..m) under byte order, or under the reversed
+ * order with REV; its period goes to *PERIOD.  Starts are kept one below
+ * (SIZE_MAX for none), as in glibc's str-two-way.h.
  */
 static size_t
-tw_factor(const unsigned char *x, size_t m, size_t *period)
+max_suffix(const unsigned char *x, size_t m, int rev, size_t *period)
 {
-	size_t ms, msr, j, k, p;
+	size_t ms = SIZE_MAX, j = 0, k = 1, p = 1;
 	unsigned char a, b;
 
-	ms = SIZE_MAX;
-	j = 0;
-	k = p = 1;
 	while (j + k < m) {
 		a = x[j + k];
 		b = x[ms + k];
-		if (a < b) {
+		if (rev ? b < a : a < b) {
 			j += k;
 			k = 1;
 			p = j - ms;
@@ -259,31 +257,25 @@ tw_factor(const unsigned char *x, size_t m, size_t *period)
 		}
 	}
 	*period = p;
-	msr = SIZE_MAX;
-	j = 0;
-	k = p = 1;
-	while (j + k < m) {
-		a = x[j + k];
-		b = x[msr + k];
-		if (b < a) {
-			j += k;
-			k = 1;
-			p = j - msr;
-		} else if (a == b) {
-			if (k != p)
-				k++;
-			else {
-				j += p;
-				k = 1;
-			}
-		} else {
-			msr = j++;
-			k = p = 1;
-		}
-	}
-	if (msr + 1 < ms + 1)
+	return ms;
+}
+
+/*
+ * Critical factorization (Crochemore-Perrin): the longer of the maximal
+ * suffixes for both byte orders.
+ */
+static size_t
+tw_factor(const unsigned char *x, size_t m, size_t *period)
+{
+	size_t p, pr, ms, msr;
+
+	ms = max_suffix(x, m, 0, &p);
+	msr = max_suffix(x, m, 1, &pr);
+	if (msr + 1 < ms + 1) {
+		*period = p;
 		return ms + 1;
-	*period = p;
+	}
+	*period = pr;
 	return msr + 1;
 }
 
