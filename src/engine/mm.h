@@ -182,9 +182,10 @@ int	mm_signals_pending(void);
 /*
  * Move COUNT bytes from SRC to DEST inside F (opened for writing or copy),
  * with memmove semantics, in chunks, updating PROGRESS (may be NULL).
- * Both ranges must lie inside the file (-ERANGE).  The destination is faulted in for writing first, so a full disk under
- * a sparse file is -ENOSPC before anything changes.  The caller locks the
- * file and holds signals.
+ * Both ranges must lie inside the file (-ERANGE).  The destination is
+ * faulted in for writing first, so a full disk under a sparse file is
+ * -ENOSPC before anything changes, and a file cut meanwhile -EIO.  The
+ * caller locks the file and holds signals.
  */
 int	mm_move(struct mm_file *, uint64_t dest, uint64_t src, uint64_t count,
 	    struct mm_progress *);
