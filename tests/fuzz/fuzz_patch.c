@@ -13,7 +13,6 @@
  * EXPECT taken literally.  The file "f" holds "abcdefghijklmnopqrstuvwxyz
  * 0123456789" over and over, so seeds can expect readable bytes.
  */
-#define _GNU_SOURCE
 #include "config.h"
 
 #include <sys/mman.h>
