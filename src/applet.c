@@ -44,7 +44,7 @@ app_strerror(int err)
 	case -EISDIR:
 		return "is a directory";
 	case -ENODEV:
-		return "cannot be mapped (a pipe, FIFO or character device)";
+		return "cannot be mapped (a pipe, FIFO, character device or /proc file)";
 	case -EIO:
 		return "I/O error (or the file shrank while mapped)";
 	default:

@@ -250,7 +250,7 @@ readonly_all() {
 	for cmd in "mmpatch fifo 0 x" "mmmove fifo 0 0 0" "mmresize fifo 0" \
 	    "mmflush fifo" "mmadvise fifo" "mmadvise fifo willneed"; do
 		run -2 --separate-stderr timeout 10 $cmd
-		assert_equal "$stderr" "${cmd%% *}: fifo: cannot be mapped (a pipe, FIFO or character device)"
+		assert_equal "$stderr" "${cmd%% *}: fifo: cannot be mapped (a pipe, FIFO, character device or /proc file)"
 	done
 }
 
@@ -267,7 +267,7 @@ readonly_all() {
 	    "mmresize /proc/version 0" "mmflush /proc/version" \
 	    "mmadvise /proc/version" "mmadvise /proc/version willneed"; do
 		run -2 --separate-stderr $cmd
-		assert_equal "$stderr" "${cmd%% *}: /proc/version: cannot be mapped (a pipe, FIFO or character device)"
+		assert_equal "$stderr" "${cmd%% *}: /proc/version: cannot be mapped (a pipe, FIFO, character device or /proc file)"
 	done
 	assert_equal "$(head -c 5 /proc/version)" "$want"
 }

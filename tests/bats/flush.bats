@@ -133,10 +133,10 @@ stop_writer() {
 	assert_equal "$stderr" "mmflush: d: is a directory"
 	mkfifo fifo
 	run -2 --separate-stderr mmflush fifo
-	assert_equal "$stderr" "mmflush: fifo: cannot be mapped (a pipe, FIFO or character device)"
+	assert_equal "$stderr" "mmflush: fifo: cannot be mapped (a pipe, FIFO, character device or /proc file)"
 	run -2 --separate-stderr mmflush /dev/null
 	run -2 --separate-stderr bash -c 'printf x | mmflush -'
-	assert_equal "$stderr" "mmflush: -: cannot be mapped (a pipe, FIFO or character device)"
+	assert_equal "$stderr" "mmflush: -: cannot be mapped (a pipe, FIFO, character device or /proc file)"
 }
 
 @test "mmflush writes back what another process wrote through its own mapping" {

@@ -174,7 +174,7 @@ PY
 	assert_equal "$stderr" "mmmove: nosuch: No such file or directory"
 	mkfifo fifo
 	run -2 --separate-stderr timeout 10 mmmove fifo 0 0 0
-	assert_equal "$stderr" "mmmove: fifo: cannot be mapped (a pipe, FIFO or character device)"
+	assert_equal "$stderr" "mmmove: fifo: cannot be mapped (a pipe, FIFO, character device or /proc file)"
 	run -2 --separate-stderr mmmove /dev/null 0 0 0
 	[[ "$stderr" == "mmmove: /dev/null: cannot be mapped"* ]]
 	run -2 --separate-stderr mmmove - 0 0 0 <t.bin

@@ -374,7 +374,7 @@ PY
 	[ ! -e nosuch ]
 	mkfifo fifo
 	run -2 --separate-stderr timeout 10 mmpatch fifo 0 X
-	assert_equal "$stderr" "mmpatch: fifo: cannot be mapped (a pipe, FIFO or character device)"
+	assert_equal "$stderr" "mmpatch: fifo: cannot be mapped (a pipe, FIFO, character device or /proc file)"
 	run -2 --separate-stderr mmpatch /dev/null 0 X
 	[[ "$stderr" == "mmpatch: /dev/null: cannot be mapped"* ]]
 	run -2 --separate-stderr mmpatch - 0 X

@@ -293,7 +293,7 @@ sys.exit(d != want or len(d) != 3 << 20)'
 	assert_equal "$stderr" "mmresize: d: is a directory"
 	mkfifo fifo
 	run -2 --separate-stderr mmresize fifo 5
-	assert_equal "$stderr" "mmresize: fifo: cannot be mapped (a pipe, FIFO or character device)"
+	assert_equal "$stderr" "mmresize: fifo: cannot be mapped (a pipe, FIFO, character device or /proc file)"
 	run -2 --separate-stderr mmresize /dev/null 5
 	[[ "$stderr" == "mmresize: /dev/null: cannot be mapped"* ]]
 	run -2 --separate-stderr mmresize - 5
