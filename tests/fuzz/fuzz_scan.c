@@ -42,27 +42,6 @@ struct hitlist {
 
 static struct hitlist got, want;
 
-static int
-lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
-static int
-match_at(const struct mm_bytes *p, const unsigned char *h, int icase)
-{
-	size_t j;
-
-	for (j = 0; j < p->len; j++) {
-		if (p->mask != NULL && p->mask[j] == 0)
-			continue;
-		if (icase ? lower(h[j]) != lower(p->data[j]) :
-		    h[j] != p->data[j])
-			return 0;
-	}
-	return 1;
-}
-
 /* The best match starting exactly at I within [.., END): its length. */
 static int
 best_at(const struct mm_bytes *p, size_t np, const unsigned char *h,
@@ -72,7 +51,8 @@ best_at(const struct mm_bytes *p, size_t np, const unsigned char *h,
 	int found = 0;
 
 	for (k = 0; k < np; k++)
-		if (p[k].len <= end - i && match_at(&p[k], h + i, icase) &&
+		if (p[k].len <= end - i && fuzz_match(p[k].data,
+		    p[k].mask, p[k].len, h + i, icase) &&
 		    (!found || p[k].len > *len)) {
 			*len = p[k].len;
 			found = 1;

@@ -39,34 +39,6 @@ struct pat {
 	size_t			 len;
 };
 
-static int
-lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
-static int
-match_at(const struct pat *p, const unsigned char *h, int icase)
-{
-	size_t j;
-
-	if (p->mask == NULL && !icase) {
-		/* Not memcmp: libFuzzer's hook on it would cost the most. */
-		for (j = 0; j < p->len; j++)
-			if (h[j] != p->data[j])
-				return 0;
-		return 1;
-	}
-	for (j = 0; j < p->len; j++) {
-		if (p->mask != NULL && p->mask[j] == 0)
-			continue;
-		if (icase ? lower(h[j]) != lower(p->data[j]) :
-		    h[j] != p->data[j])
-			return 0;
-	}
-	return 1;
-}
-
 static ptrdiff_t
 naive_find(const struct pat *p, const unsigned char *h, size_t n, int icase)
 {
@@ -75,7 +47,7 @@ naive_find(const struct pat *p, const unsigned char *h, size_t n, int icase)
 	if (p->len > n)
 		return -1;
 	for (i = 0; i + p->len <= n; i++)
-		if (match_at(p, h + i, icase))
+		if (fuzz_match(p->data, p->mask, p->len, h + i, icase))
 			return (ptrdiff_t)i;
 	return -1;
 }
@@ -88,7 +60,7 @@ naive_rfind(const struct pat *p, const unsigned char *h, size_t n, int icase)
 	if (p->len > n)
 		return -1;
 	for (i = n - p->len + 1; i-- > 0;)
-		if (match_at(p, h + i, icase))
+		if (fuzz_match(p->data, p->mask, p->len, h + i, icase))
 			return (ptrdiff_t)i;
 	return -1;
 }
