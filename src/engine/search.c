@@ -638,8 +638,6 @@ pick_positions(struct mm_needle *n, const uint64_t freq[256])
 		n->pos[t] = bi;
 		n->pv[t] = n->val[bi];
 		n->pm[t] = n->msk[bi];
-		if (n->pm[t] != 0xff)
-			n->fold = 1;
 		n->npos++;
 	}
 	n->start3 = 0;
@@ -846,6 +844,10 @@ mm_needle_new(struct mm_needle **np, const unsigned char *pat,
 	freq_build(freq, sample, samplelen);
 	pick_positions(n, freq);
 	tune_positions(n, freq, sample, samplelen);
+	/* From the final positions: tuning may trade a byte for a letter. */
+	for (i = 0; i < (size_t)n->npos; i++)
+		if (n->pm[i] != 0xff)
+			n->fold = 1;
 	set_kernels(n, level_now());
 	*np = n;
 	return 0;

@@ -100,6 +100,22 @@ setup() {
 	assert_output "3"
 }
 
+@test "mmfind -i finds letters when the common bytes around them filter worse" {
+	# ".,;" is frequent, 'e' more so, ".,;e" occurs once: the search
+	# tunes its filter onto the letter, which must then match either case.
+	{
+		printf 'ee.,;x%.0s' $(seq 1000)
+		printf '.,;e'
+		printf 'ee.,;x%.0s' $(seq 10)
+	} >t.bin
+	run -0 mmfind -i '.,;E' t.bin
+	assert_output 6000
+	run -0 mmfind -i -r -a '.,;E' t.bin
+	assert_output 6000
+	run -0 mmfind -i -c -x '2e2c3b45' t.bin
+	assert_output 1
+}
+
 @test "mmfind -P matches a PCRE2 regex over the bytes, across newlines" {
 	printf 'ab\ncd\nxyz12' >r.txt
 	run -0 mmfind -a -P '[0-9]+' r.txt

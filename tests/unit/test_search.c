@@ -816,6 +816,74 @@ test_sets(const char *lv)
 	    "(%zu cases)", lv, cases);
 }
 
+/*
+ * Haystacks of 4 KiB and more let mm_needle_new tune its filter positions
+ * on the sample; with -i the tuned triple may take a letter where the
+ * first pick had none, and the kernels must then fold case.
+ */
+static void
+test_tuned(const char *lv)
+{
+	static const char *mixes[] = { "ee.,;x", "aA0123 ", "tT-.-..,", "zZ\n" };
+	static unsigned char hay[16384], smp[4096];
+	struct mm_needle *n;
+	struct pat p;
+	size_t hn, i, k, slen, fails = 0;
+	ptrdiff_t got, want;
+	long it, count = iters(300);
+	const char *mix;
+
+	/* ".,;" is common and rarer than 'e'; only ".,;e" is the match. */
+	hn = 0;
+	for (i = 0; i < 1000; i++, hn += 6)
+		memcpy(hay + hn, "ee.,;x", 6);
+	memcpy(hay + hn, ".,;e", 4);
+	hn += 4;
+	for (i = 0; i < 10; i++, hn += 6)
+		memcpy(hay + hn, "ee.,;x", 6);
+	slen = mm_sample(hay, hn, smp, sizeof(smp));
+	memset(&p, 0, sizeof(p));
+	memcpy(p.b, ".,;E", 4);
+	p.len = 4;
+	p.flags = MM_NEEDLE_ICASE;
+	n = compile(&p, smp, slen);
+	ok(mm_find(n, hay, hn) == 6000 && mm_rfind(n, hay, hn) == 6000,
+	    "%s: -i finds \".,;E\" once the filter is tuned onto the letter",
+	    lv);
+	mm_needle_free(n);
+
+	for (it = 0; it < count; it++) {
+		mix = mixes[it % 4];
+		hn = 4096 + rndn(sizeof(hay) - 4096);
+		for (i = 0; i < hn; i++)
+			hay[i] = (unsigned char)mix[rndn(strlen(mix))];
+		memset(&p, 0, sizeof(p));
+		p.len = 3 + rndn(10);
+		k = rndn(hn - p.len + 1);
+		memcpy(p.b, hay + k, p.len);
+		p.flags = MM_NEEDLE_ICASE;
+		for (i = 0; i < p.len; i++)
+			if (rnd() & 1)
+				p.b[i] ^= (p.b[i] | 0x20) >= 'a' &&
+				    (p.b[i] | 0x20) <= 'z' ? 0x20 : 0;
+		slen = mm_sample(hay, hn, smp, sizeof(smp));
+		n = compile(&p, smp, slen);
+		got = mm_find(n, hay, hn);
+		want = naive_find(&p, hay, hn);
+		if (got != want && fails++ < 5)
+			printf("# find mix %ld len %zu hn %zu: got %td want "
+			    "%td\n", it % 4, p.len, hn, got, want);
+		got = mm_rfind(n, hay, hn);
+		want = naive_rfind(&p, hay, hn);
+		if (got != want && fails++ < 5)
+			printf("# rfind mix %ld len %zu hn %zu: got %td want "
+			    "%td\n", it % 4, p.len, hn, got, want);
+		mm_needle_free(n);
+	}
+	ok(fails == 0, "%s: -i needles agree with naive on 4-16 KiB "
+	    "haystacks sampled for tuning (%ld cases)", lv, count);
+}
+
 /* Same-offset ties: the longest needle wins, then the lowest index. */
 static void
 test_set_ties(const char *lv)
@@ -961,6 +1029,7 @@ main(void)
 		test_findall_guard(mm_cpu_name(lv));
 		test_sets(mm_cpu_name(lv));
 		test_set_ties(mm_cpu_name(lv));
+		test_tuned(mm_cpu_name(lv));
 	}
 	printf("1..%d\n", ntests);
 	return nfailed == 0 ? 0 : 1;
