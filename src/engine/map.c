@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
 
 #include <errno.h>
 #include <setjmp.h>
@@ -13,8 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef HAVE_LINUX_MAGIC_H
+#include <linux/magic.h>
+#endif
+#ifndef EXT4_SUPER_MAGIC
+#define EXT4_SUPER_MAGIC	0xef53
+#endif
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC		0x01021994
+#endif
 
 #include "mm.h"
+
+/* Faulting in for writing goes a window at a time; it copies nothing. */
+#define RESERVE_WINDOW	((size_t)64 << 20)
 
 /* A valid address for empty maps: mmap(len 0) is EINVAL, NULL+0 is UB. */
 static unsigned char empty_map[1];
@@ -112,6 +125,87 @@ mm_prefault_write(void *p, size_t len)
 	(void)len;
 	return -EOPNOTSUPP;
 #endif
+}
+
+/* Kernels before 5.14: write each page's first byte back to itself. */
+static int
+touch_pages(void *arg)
+{
+	const struct mm_map *m = arg;
+	volatile unsigned char *p = m->base;
+	size_t i, ps = mm_pagesize();
+
+	for (i = 0; i < m->baselen; i += ps)
+		p[i] = p[i];
+	return 0;
+}
+
+/* Fault [OFF, OFF+LEN) of F in for writing, a window at a time. */
+static int
+populate(const struct mm_file *f, uint64_t off, uint64_t len)
+{
+	struct mm_map m;
+	uint64_t done;
+	size_t n;
+	int rc = 0;
+
+	for (done = 0; done < len && rc == 0; done += n) {
+		n = len - done < RESERVE_WINDOW ? (size_t)(len - done) :
+		    RESERVE_WINDOW;
+		if ((rc = mm_map(f, (off_t)(off + done), n, &m)) < 0)
+			return rc;
+		rc = mm_prefault_write(m.base, m.baselen);
+		if (rc == -EOPNOTSUPP)
+			rc = mm_guard(touch_pages, &m);
+		/* A fault the kernel could not serve: no block for it. */
+		if (rc == -EFAULT || rc == -ENOMEM || rc == -EIO)
+			rc = -ENOSPC;
+		mm_unmap(&m);
+	}
+	return rc;
+}
+
+/*
+ * Whether writing over bytes a file already holds can fail for space.
+ * File systems that overwrite a block in place (ext2/3/4, tmpfs) need no
+ * new one; copy-on-write ones (btrfs, reflinked xfs), and any we do not
+ * know, may.
+ */
+static int
+overwrites_in_place(int fd)
+{
+	struct statfs sfs;
+
+	return fstatfs(fd, &sfs) == 0 && (sfs.f_type == EXT4_SUPER_MAGIC ||
+	    sfs.f_type == TMPFS_MAGIC);
+}
+
+int
+mm_reserve_write(const struct mm_file *f, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len;
+	off_t h, d;
+	int rc;
+
+	if (len == 0)
+		return 0;
+	if (f->kind != MM_KIND_REGULAR || !overwrites_in_place(f->fd))
+		return populate(f, off, len);
+	/* Only the holes need blocks. */
+	while (off < end) {
+		if ((h = lseek(f->fd, (off_t)off, SEEK_HOLE)) < 0)
+			return populate(f, off, end - off);
+		if ((uint64_t)h >= end)
+			break;
+		/* No data after the hole (ENXIO): it runs to the end. */
+		d = lseek(f->fd, h, SEEK_DATA);
+		if (d <= h || (uint64_t)d > end)
+			d = (off_t)end;
+		if ((rc = populate(f, (uint64_t)h, (uint64_t)(d - h))) < 0)
+			return rc;
+		off = (uint64_t)d;
+	}
+	return 0;
 }
 
 /*

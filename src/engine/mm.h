@@ -88,6 +88,15 @@ int	mm_map_sync(const struct mm_map *, off_t off, size_t len, int flags);
 int	mm_prefault_write(void *p, size_t len);
 
 /*
+ * Make sure that writing [OFF, OFF+LEN) of F cannot fail for want of
+ * space: fault in for writing whatever may need new blocks (the holes, or
+ * all of it on a file system that copies on write), with a fallback for
+ * kernels without MADV_POPULATE_WRITE.  The bytes do not change.  0, or
+ * -ENOSPC (also when the range now passes a cut file's end), or -errno.
+ */
+int	mm_reserve_write(const struct mm_file *, uint64_t off, uint64_t len);
+
+/*
  * Run FN(ARG) so that a SIGBUS raised while it touches a mapping (the file
  * was truncated under it, or an I/O error) makes mm_guard return -EIO
  * instead of killing the process.  Thread-safe and nestable.  FN must not

@@ -1,36 +1,38 @@
 /*
- * move.c - memmove inside a mapped file, in chunks, in the direction that
- * never overwrites a byte before it has been copied.
+ * move.c - memmove inside a file, in chunks, in the direction that never
+ * overwrites a byte before it has been copied.
+ *
+ * The bytes travel through a small buffer with pread and pwrite: the
+ * kernel then copies them through its own mapping of the page cache.  A
+ * copy through our mapping pays a page fault for every page it touches
+ * first, which on some machines (shadow page tables under a hypervisor)
+ * costs several times the copy itself.  Before the first byte moves, the
+ * destination's blocks are reserved (mm_reserve_write), so a full disk
+ * under a sparse file fails then, not halfway.  The one chunk that ends at
+ * the end of the file goes through a mapping (see check_size).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mm.h"
 
-/* Big enough to run at memmove speed, small enough for a lively progress. */
-#define MOVE_CHUNK	((size_t)32 << 20)
+/*
+ * The bounce buffer: big enough for each system call to run at copy speed,
+ * small enough to stay in the CPU's caches.
+ */
+#define MOVE_CHUNK	((size_t)1 << 20)
 
 struct move_job {
-	unsigned char		*base;	/* file offset LO */
+	struct mm_file		*f;
+	unsigned char		*base;	/* the mapping of file offset LO */
+	unsigned char		*buf;	/* MOVE_CHUNK bytes */
 	uint64_t		 dest, src, count, lo;
 	struct mm_progress	*progress;
 };
-
-/*
- * Fault the destination in before copying, so a full disk under a sparse
- * file fails before the first byte moves.
- */
-static int
-prefault(unsigned char *p, size_t len)
-{
-	int rc = mm_prefault_write(p, len);
-
-	if (rc == -EOPNOTSUPP)
-		return 0;
-	return rc == -EFAULT || rc == -ENOMEM ? -ENOSPC : rc;
-}
 
 /*
  * Faulting in a page past the end fails as a full disk does (EFAULT); a
@@ -48,39 +50,88 @@ shrank(struct mm_file *f)
 	return cut;
 }
 
+/*
+ * A pwrite past the end of a file grows it: had another process cut the
+ * file, we would write it long again and report success.  So the size is
+ * checked before every write and once after the last.  The cut can still
+ * fall between a check and its write; that write then ends short of the
+ * old end (the chunk that ends there goes through the mapping, which
+ * cannot grow the file), and the next check sees the file shorter.
+ */
+static int
+check_size(struct move_job *j)
+{
+	off_t size0 = j->f->size;
+	int rc;
+
+	rc = mm_file_stat(j->f);
+	if (rc == 0 && j->f->size < size0)
+		rc = -EIO;
+	j->f->size = size0;
+	return rc;
+}
+
+/*
+ * Read (or write) all N bytes at OFF.  A read that meets the end of the
+ * file found it cut: -EIO; so is any failure after a part is done.
+ */
+static int
+transfer(int fd, unsigned char *p, size_t n, uint64_t off, int out)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = out ? pwrite(fd, p + done, n - done, (off_t)(off + done)) :
+		    pread(fd, p + done, n - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return done == 0 ? -errno : -EIO;
+		if (r == 0)
+			return -EIO;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+/* Move the N bytes at AT of the source to AT of the destination. */
+static int
+copy_chunk(struct move_job *j, uint64_t at, size_t n)
+{
+	int rc;
+
+	if (j->dest + at + n == (uint64_t)j->f->size) {
+		/* Through the mapping: a cut file gives SIGBUS, not growth. */
+		memmove(j->base + (j->dest + at - j->lo),
+		    j->base + (j->src + at - j->lo), n);
+		return 0;
+	}
+	if ((rc = transfer(j->f->fd, j->buf, n, j->src + at, 0)) < 0 ||
+	    (rc = check_size(j)) < 0)
+		return rc;
+	return transfer(j->f->fd, j->buf, n, j->dest + at, 1);
+}
+
 static int
 move_chunks(void *arg)
 {
 	struct move_job *j = arg;
-	unsigned char *d = j->base + (j->dest - j->lo);
-	unsigned char *s = j->base + (j->src - j->lo);
-	uint64_t done = 0;
+	uint64_t done, at;
 	size_t n;
 	int rc;
 
-	/* All of the destination first: fail before the first byte moves. */
 	for (done = 0; done < j->count; done += n) {
 		n = j->count - done < MOVE_CHUNK ?
 		    (size_t)(j->count - done) : MOVE_CHUNK;
-		if ((rc = prefault(d + done, n)) < 0)
-			return rc;
+		/* Down: front to back.  Up: back to front. */
+		at = j->dest < j->src ? done : j->count - done - n;
+		if ((rc = copy_chunk(j, at, n)) < 0)
+			/* Once a byte has moved, the file is not as it was. */
+			return done > 0 ? -EIO : rc;
+		mm_progress_update(j->progress, done + n);
 	}
-	for (done = 0; done < j->count; ) {
-		n = j->count - done < MOVE_CHUNK ?
-		    (size_t)(j->count - done) : MOVE_CHUNK;
-		if (j->dest <= j->src) {
-			/* Moving down: front to back. */
-			memmove(d + done, s + done, n);
-		} else {
-			/* Moving up: back to front. */
-			uint64_t at = j->count - done - n;
-
-			memmove(d + at, s + at, n);
-		}
-		done += n;
-		mm_progress_update(j->progress, done);
-	}
-	return 0;
+	return check_size(j);
 }
 
 int
@@ -102,17 +153,24 @@ mm_move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
 	hi = (dest > src ? dest : src) + count;
 	if (hi - lo > SIZE_MAX)
 		return -ENOMEM;
-	if ((rc = mm_map(f, (off_t)lo, (size_t)(hi - lo), &m)) < 0)
-		return rc;
-	j.base = m.data;
+	j.f = f;
 	j.dest = dest;
 	j.src = src;
 	j.count = count;
 	j.lo = lo;
 	j.progress = progress;
+	/* All of the destination first: fail before the first byte moves. */
+	if ((rc = mm_reserve_write(f, dest, count)) < 0)
+		return rc == -ENOSPC && shrank(f) ? -EIO : rc;
+	if ((j.buf = malloc(count < MOVE_CHUNK ? count : MOVE_CHUNK)) == NULL)
+		return -ENOMEM;
+	if ((rc = mm_map(f, (off_t)lo, (size_t)(hi - lo), &m)) < 0) {
+		free(j.buf);
+		return rc;
+	}
+	j.base = m.data;
 	rc = mm_guard(move_chunks, &j);
 	rc2 = mm_unmap(&m);
-	if (rc == -ENOSPC && shrank(f))
-		rc = -EIO;
+	free(j.buf);
 	return rc < 0 ? rc : rc2;
 }

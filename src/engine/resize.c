@@ -4,10 +4,10 @@
  * The rule everywhere: reserve what a step needs before the step that
  * cannot be taken back, and undo the earlier steps when a later one
  * fails.  Growing reserves the blocks first (fallocate past the end, or
- * faulting the pages in for writing), an insert or remove through the
- * mapping lets mm_move fault in its destination before the first byte
- * moves, and fallocate's insert/collapse range are single steps of the
- * file system.
+ * faulting the pages in for writing), an insert or remove that moves the
+ * tail lets mm_move reserve its destination before the first byte moves,
+ * and fallocate's insert/collapse range are single steps of the file
+ * system.
  */
 #include "config.h"
 
@@ -284,56 +284,6 @@ fill_range(struct mm_file *f, uint64_t off, uint64_t len,
 	return 0;
 }
 
-struct touch_job {
-	volatile unsigned char	*p;
-	size_t			 len;
-};
-
-/* Kernels before 5.14: write each page's first byte back to itself. */
-static int
-touch_pages(void *arg)
-{
-	struct touch_job *j = arg;
-	size_t i, ps = mm_pagesize();
-
-	for (i = 0; i < j->len; i += ps)
-		j->p[i] = j->p[i];
-	return 0;
-}
-
-/*
- * Fault [OFF, OFF+LEN) in for writing, which makes the file system
- * reserve its blocks: a full disk is -ENOSPC now, not a SIGBUS later.
- * The bytes do not change.
- */
-static int
-populate_range(struct mm_file *f, uint64_t off, uint64_t len)
-{
-	struct touch_job j;
-	struct mm_map m;
-	uint64_t done;
-	size_t n;
-	int rc = 0;
-
-	for (done = 0; done < len && rc == 0; done += n) {
-		n = len - done < RESIZE_WINDOW ? (size_t)(len - done) :
-		    RESIZE_WINDOW;
-		if ((rc = mm_map(f, (off_t)(off + done), n, &m)) < 0)
-			return rc;
-		rc = mm_prefault_write(m.base, m.baselen);
-		/* A fault the kernel could not serve: no space for it. */
-		if (rc == -EFAULT || rc == -ENOMEM)
-			rc = -ENOSPC;
-		if (rc == -EOPNOTSUPP) {
-			j.p = m.base;
-			j.len = m.baselen;
-			rc = mm_guard(touch_pages, &j);
-		}
-		mm_unmap(&m);
-	}
-	return rc;
-}
-
 /* ---------------------------------------------------------------- the end */
 
 static int
@@ -363,7 +313,7 @@ grow_end(struct mm_file *f, struct mm_resize *r)
 			set_size(f, old);
 		return rc;
 	}
-	if (need && !reserved && (rc = populate_range(f, old, count)) < 0)
+	if (need && !reserved && (rc = mm_reserve_write(f, old, count)) < 0)
 		goto undo;
 	if (r->fill != NULL && (rc = fill_range(f, old, count, r->fill,
 	    r->fill_len, r->progress)) < 0)
@@ -405,7 +355,7 @@ insert_fast(struct mm_file *f, struct mm_resize *r)
 	/* The new range is a hole: give it blocks, then the pattern. */
 	rc = falloc(f->fd, 0, at, count);
 	if (unsupported(rc))
-		rc = populate_range(f, at, count);
+		rc = mm_reserve_write(f, at, count);
 	if (rc == 0 && r->fill != NULL)
 		rc = fill_range(f, at, count, r->fill, r->fill_len,
 		    r->progress);
@@ -429,7 +379,7 @@ insert_move(struct mm_file *f, struct mm_resize *r)
 	if ((rc = set_size(f, r->new_size)) < 0)
 		return rc;
 	/* The gap is written last; it must not be the one to fail. */
-	if ((rc = populate_range(f, at, count)) < 0)
+	if ((rc = mm_reserve_write(f, at, count)) < 0)
 		goto undo;
 	rc = mm_move(f, at + count, at, old - at, r->progress);
 	/* mm_move fails with anything but -EIO before its first byte. */

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,6 +227,106 @@ main(void)
 				}
 		ok(bad == 0, "mm_move matches memmove for every in-range triple");
 		ok(rng == 0, "mm_move refuses out-of-range triples, file intact");
+	}
+
+	/*
+	 * mm_move on a file of a few copy chunks: shifts below and above a
+	 * chunk, both ways, the chunk that ends at the end of the file and
+	 * counts that are not a multiple of a chunk, against memmove.
+	 */
+	{
+		static const uint64_t moves[][3] = {
+			{ 1, 0, 0 }, { 0, 1, 0 }, { 4096, 0, 0 },
+			{ 0, 4096, 0 }, { 3, 1, 2100000 },
+			{ 1, 3, 2100000 }, { 2200003, 5, 0 },
+			{ 7, 2200003, 0 }, { 100, 1200000, 1000000 },
+		};
+		size_t size = (3u << 20) + 12345, i, k;
+		unsigned char *want = malloc(size), *got = malloc(size);
+		int bad = 0;
+
+		if (want == NULL || got == NULL)
+			abort();
+		for (i = 0; i < size; i++)
+			want[i] = (unsigned char)(i * 2654435761u >> 13);
+		path = tmpfile_with("chunks", want, size);
+		for (k = 0; k < sizeof(moves) / sizeof(moves[0]); k++) {
+			uint64_t d = moves[k][0], sr = moves[k][1];
+			uint64_t c = moves[k][2] ? moves[k][2] :
+			    size - (d > sr ? d : sr);
+			int fd;
+
+			if (mm_open(&f, path, MM_ACCESS_WRITE,
+			    MM_OPEN_MAPPED) < 0)
+				abort();
+			rc = mm_move(&f, d, sr, c, NULL);
+			mm_close(&f);
+			memmove(want + d, want + sr, (size_t)c);
+			if ((fd = open(path, O_RDONLY)) < 0 ||
+			    read(fd, got, size) != (ssize_t)size)
+				abort();
+			close(fd);
+			if (rc != 0 || memcmp(got, want, size) != 0) {
+				bad++;
+				printf("# move %d: %" PRIu64 " %" PRIu64 " %"
+				    PRIu64 " gave %d\n", (int)k, d, sr, c, rc);
+			}
+		}
+		ok(bad == 0, "mm_move across copy chunks matches memmove");
+		free(want);
+		free(got);
+	}
+
+	/*
+	 * mm_reserve_write gives a hole its blocks and changes no byte; a
+	 * range past a cut file's end is -ENOSPC.
+	 */
+	{
+		size_t mib = 1u << 20;
+		unsigned char *data = malloc(mib), *back = malloc(4 * mib);
+		struct stat st;
+		blkcnt_t before;
+		int fd, same = 1;
+		size_t i;
+
+		if (data == NULL || back == NULL)
+			abort();
+		memset(data, 'd', mib);
+		path = tmpfile_with("holes", data, mib);
+		if ((fd = open(path, O_WRONLY)) < 0 ||
+		    pwrite(fd, data, mib, 3 * (off_t)mib) != (ssize_t)mib)
+			abort();
+		close(fd);
+		if (stat(path, &st) != 0)
+			abort();
+		before = st.st_blocks;
+		if (mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED) < 0)
+			abort();
+		ok(mm_reserve_write(&f, 5, 0) == 0, "reserve nothing");
+		rc = mm_reserve_write(&f, mib / 2, 3 * mib);
+		mm_close(&f);
+		if (stat(path, &st) != 0 || (fd = open(path, O_RDONLY)) < 0 ||
+		    read(fd, back, 4 * mib) != (ssize_t)(4 * mib))
+			abort();
+		close(fd);
+		for (i = 0; i < 4 * mib; i++)
+			if (back[i] != (i < mib || i >= 3 * mib ? 'd' : 0))
+				same = 0;
+		if (before >= 4 * (blkcnt_t)(mib / 512))
+			ok(1, "# SKIP no holes in files here");
+		else
+			ok(rc == 0 && st.st_blocks >= 4 * (blkcnt_t)(mib / 512),
+			    "reserve gives the hole its blocks (%d, %jd -> %jd)",
+			    rc, (intmax_t)before, (intmax_t)st.st_blocks);
+		ok(same, "reserve changes no byte");
+		if (mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED) < 0 ||
+		    truncate(path, (off_t)mib) != 0)
+			abort();
+		rc = mm_reserve_write(&f, 2 * mib, mib);
+		ok(rc == -ENOSPC, "reserve past a cut end: -ENOSPC (%d)", rc);
+		mm_close(&f);
+		free(data);
+		free(back);
 	}
 
 	free(big);
