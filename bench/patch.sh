@@ -17,8 +17,9 @@
 #     extrapolated; target: >= 50x faster).
 #  3. mmmove of 512 MiB, overlapping, up and down by 4 KiB, vs memmove of
 #     the same size in one process (a C program this script compiles):
-#     in a fresh shared mapping of the same file (the same work without
-#     the command around it; target >= 0.8x its bandwidth) and, for
+#     in a fresh shared mapping of the same file (what a program that
+#     moves bytes with mmap does, Python's mmap.move among them; target
+#     >= 0.8x its bandwidth) and, for
 #     reference, in anonymous memory; and vs dd copying the range through
 #     a temporary file (target: faster).  Run twice: on a file written
 #     in 4 KiB pieces and on one written in 1 MiB pieces, which the page

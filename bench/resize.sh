@@ -96,7 +96,7 @@ fi
 rm -f data1g data1m
 echo
 
-# 3. The tail moves through the mapping: compare with memmove in-process.
+# 3. The tail moves: compare with memmove in-process.
 "$PY" -c '
 import sys
 blk = bytes(range(256)) * 4096
