@@ -70,7 +70,7 @@ move_file(const struct opts *o, const char *path, uint64_t dest,
 		st = EXIT_FAIL;
 	else if (rc == -ENOSPC)
 		st = app_error("%s: no space left on the device for the "
-		    "destination (a sparse file); nothing moved", path);
+		    "destination; nothing moved", path);
 	else if (rc < 0)
 		st = app_file_error(path, rc);
 	else if (o->verbose)

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/statfs.h>
 
@@ -22,6 +23,9 @@
 #endif
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC		0x01021994
+#endif
+#ifndef EXT4_IOC_GETSTATE
+#define EXT4_IOC_GETSTATE	_IOW('f', 41, uint32_t)
 #endif
 
 #include "mm.h"
@@ -166,18 +170,25 @@ populate(const struct mm_file *f, uint64_t off, uint64_t len)
 }
 
 /*
- * Whether writing over bytes a file already holds can fail for space.
- * File systems that overwrite a block in place (ext2/3/4, tmpfs) need no
- * new one; copy-on-write ones (btrfs, reflinked xfs), and any we do not
- * know, may.
+ * Whether only the holes of F need blocks for a write, and SEEK_HOLE finds
+ * them.  File systems that overwrite a block in place need no new one for
+ * bytes the file holds: tmpfs, and ext2/3/4 when the ext4 driver serves
+ * them (it answers an ext4-only ioctl; the old ext2 driver does not, and
+ * its SEEK_HOLE sees no holes).  Copy-on-write ones (btrfs, reflinked
+ * xfs), and any we do not know, may need blocks anywhere.
  */
 static int
-overwrites_in_place(int fd)
+holes_only(int fd)
 {
 	struct statfs sfs;
+	uint32_t state = 0;
 
-	return fstatfs(fd, &sfs) == 0 && (sfs.f_type == EXT4_SUPER_MAGIC ||
-	    sfs.f_type == TMPFS_MAGIC);
+	if (fstatfs(fd, &sfs) != 0)
+		return 0;
+	if (sfs.f_type == TMPFS_MAGIC)
+		return 1;
+	return sfs.f_type == EXT4_SUPER_MAGIC &&
+	    ioctl(fd, EXT4_IOC_GETSTATE, &state) == 0;
 }
 
 int
@@ -189,7 +200,9 @@ mm_reserve_write(const struct mm_file *f, uint64_t off, uint64_t len)
 
 	if (len == 0)
 		return 0;
-	if (f->kind != MM_KIND_REGULAR || !overwrites_in_place(f->fd))
+	if (off > UINT64_MAX - len)
+		return -ERANGE;
+	if (f->kind != MM_KIND_REGULAR || !holes_only(f->fd))
 		return populate(f, off, len);
 	/* Only the holes need blocks. */
 	while (off < end) {

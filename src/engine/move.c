@@ -95,6 +95,27 @@ transfer(int fd, unsigned char *p, size_t n, uint64_t off, int out)
 	return 0;
 }
 
+/*
+ * The chunk that ends the file goes through the mapping: fault it in for
+ * writing now, so that whatever the file system needs for it (a block for
+ * ext4's inline data, say) fails before the first byte moves, as -ENOSPC
+ * and not as a SIGBUS half-way.
+ */
+static int
+prefault_last(const struct move_job *j)
+{
+	uint64_t n = j->count < MOVE_CHUNK ? j->count : MOVE_CHUNK;
+	uint64_t at = j->dest + j->count - n;
+	int rc;
+
+	if (j->dest < j->src || j->dest + j->count != (uint64_t)j->f->size)
+		return 0;
+	rc = mm_prefault_write(j->base + (at - j->lo), (size_t)n);
+	if (rc == -EOPNOTSUPP)
+		return 0;
+	return rc == -EFAULT || rc == -ENOMEM ? -ENOSPC : rc;
+}
+
 /* Move the N bytes at AT of the source to AT of the destination. */
 static int
 copy_chunk(struct move_job *j, uint64_t at, size_t n)
@@ -159,9 +180,6 @@ mm_move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
 	j.count = count;
 	j.lo = lo;
 	j.progress = progress;
-	/* All of the destination first: fail before the first byte moves. */
-	if ((rc = mm_reserve_write(f, dest, count)) < 0)
-		return rc == -ENOSPC && shrank(f) ? -EIO : rc;
 	if ((j.buf = malloc(count < MOVE_CHUNK ? count : MOVE_CHUNK)) == NULL)
 		return -ENOMEM;
 	if ((rc = mm_map(f, (off_t)lo, (size_t)(hi - lo), &m)) < 0) {
@@ -169,7 +187,12 @@ mm_move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
 		return rc;
 	}
 	j.base = m.data;
-	rc = mm_guard(move_chunks, &j);
+	/* All of the destination first: fail before the first byte moves. */
+	if ((rc = mm_reserve_write(f, dest, count)) == 0 &&
+	    (rc = prefault_last(&j)) == 0)
+		rc = mm_guard(move_chunks, &j);
+	else if (rc == -ENOSPC && shrank(f))
+		rc = -EIO;
 	rc2 = mm_unmap(&m);
 	free(j.buf);
 	return rc < 0 ? rc : rc2;

@@ -85,7 +85,7 @@ cut_move() {
 	truncate -s 256M mv
 	mmmove mv 1 0 $((256 * 1024 * 1024 - 1)) 2>err 3>&- &
 	pid=$!
-	wait_mapped mv
+	wait_mapped mv $pid
 	sleep "$delay"
 	kill -STOP $pid 2>/dev/null || true
 	truncate -s 4096 mv
@@ -109,8 +109,8 @@ cut_move() {
 @test "mmmove: a file cut before and during the copy gives exit 2, never SIGBUS" {
 	[ -r /proc/self/maps ] || skip "no /proc/PID/maps to see the mapping"
 	cut_move 0
-	cut_move 0.05
-	cut_move 0.2
+	cut_move 0.02
+	cut_move 0.08
 }
 
 # A shim that cuts the file (to 4 KiB, through mmmove's own descriptor)
@@ -153,24 +153,43 @@ C
 	cc -shared -fPIC -o cut.so cut.c -ldl || skip "cannot build a shared object"
 }
 
-@test "mmmove: a file cut just before a read or a write gives exit 2, and never grows back" {
+# cut_case WHICH CALL WANT DEST SRC COUNT: mmmove with the file cut to
+# 4096 bytes just before its CALLth WHICH; exit 2 and a file of WANT bytes.
+cut_case() {
+	local which=$1 call=$2 want=$3 now
+	shift 3
+	cp orig mv
+	CUT_WHICH=$which CUT_CALL=$call LD_PRELOAD=$PWD/cut.so \
+	    ASAN_OPTIONS=verify_asan_link_order=0 \
+	    run --separate-stderr mmmove mv "$@"
+	not_killed "$status"
+	assert_equal "$status" 2
+	now=$(stat -c %s mv)
+	assert_equal "$which $call $*: $now" "$which $call $*: $want"
+	assert_equal "$stderr" "mmmove: mv: the file shrank from $size to $now bytes while bytes were moved"
+}
+
+@test "mmmove: a file cut just before a read or a write gives exit 2, never the old size" {
 	build_cut_shim
-	size=$((8 << 20))
-	for which in pread pwrite; do
-		for call in 1 2 5; do
-			head -c $size /dev/zero | tr '\0' 'x' >mv
-			CUT_WHICH=$which CUT_CALL=$call LD_PRELOAD=$PWD/cut.so \
-			    ASAN_OPTIONS=verify_asan_link_order=0 \
-			    run --separate-stderr mmmove mv 1 0 $((size - 1))
-			not_killed "$status"
-			assert_equal "$status" 2
-			# The write after a cut may end short of the old end, no
-			# further: the file is never as long as it was.
-			now=$(stat -c %s mv)
-			[ "$now" -lt "$size" ] || fail "$which $call: $now bytes"
-			assert_equal "$stderr" "mmmove: mv: the file shrank from $size to $now bytes while bytes were moved"
-		done
+	size=$((8 << 20)) M=$((1 << 20))
+	seq 1 2000000 | head -c $size >orig
+	for k in 1 2 5; do
+		# Up to the end of the file: its last chunk goes first, through
+		# the mapping.  A read after the cut finds the file short; a
+		# write after it writes the file long again, to the end of that
+		# write only, and the next check sees it short.
+		cut_case pread $k 4096 1 0 $((size - 1))
+		cut_case pwrite $k $((size - k * M)) 1 0 $((size - 1))
+		# Up, ending before the end: every chunk through pwrite.
+		cut_case pread $k 4096 1 0 $((size - 2))
+		cut_case pwrite $k $((size - 1 - (k - 1) * M)) 1 0 $((size - 2))
+		# Down, front to back.
+		cut_case pread $k 4096 0 1 $((size - 1))
+		cut_case pwrite $k $((k * M)) 0 1 $((size - 1))
 	done
+	# Cut before the first read of a move down: not a byte moved.
+	cut_case pread 1 4096 0 1 $((size - 1))
+	cmp mv <(head -c 4096 orig)
 }
 
 @test "mmfind -r -a and mmread -C: a file cut mid-output gives exit 2" {

@@ -60,14 +60,16 @@ need_python() {
 	command -v "$PYTHON3" >/dev/null 2>&1 || skip "python3 is not installed"
 }
 
-# wait_mapped FILE: wait (up to 60 s) until some process has FILE mapped,
-# so that a test acts on a command while it is under way whatever its
-# speed: under valgrind, start-up alone takes a second or more.
+# wait_mapped FILE [PID]: wait (up to 60 s) until some process has FILE
+# mapped, so that a test acts on a command while it is under way whatever
+# its speed: under valgrind, start-up alone takes a second or more.  With
+# PID, also stop waiting when that process has ended (it was quicker).
 wait_mapped() {
 	local path i
 	path=$(realpath "$1")
 	for i in $(seq 1 6000); do
 		grep -qsF "$path" /proc/[0-9]*/maps && return 0
+		[ -z "${2:-}" ] || kill -0 "$2" 2>/dev/null || return 0
 		sleep 0.01
 	done
 	return 1

@@ -279,6 +279,26 @@ interrupted_move() {
 	assert_equal "$(sum "$MNT/f")" "$before"
 }
 
+@test "mmmove on a full ext4 where the file's bytes sit in its inode: ENOSPC, nothing moved" {
+	# ext4's inline_data keeps a small file inside its inode; a write
+	# through a mapping must first give it a block of its own.
+	command -v mkfs.ext4 >/dev/null || skip "mkfs.ext4 is not installed"
+	truncate -s 4M img
+	mkfs.ext4 -q -O inline_data -b 1024 -N 64 img 2>/dev/null ||
+	    skip "mkfs.ext4 cannot make inline_data file systems"
+	MNT=$BATS_TEST_TMPDIR/mnt
+	mkdir -p "$MNT"
+	mount -o loop img "$MNT" 2>/dev/null ||
+	    { MNT=; skip "cannot mount a loop device here (not root?)"; }
+	printf 'hello world, inline' >"$MNT/f"
+	sync "$MNT/f"
+	dd if=/dev/zero of="$MNT/fill" bs=1k status=none 2>/dev/null || true
+	[ "$(stat -c %b "$MNT/f")" -le 1 ] || skip "the file got a block"
+	run -2 --separate-stderr mmmove "$MNT/f" 1 0 18
+	assert_equal "$stderr" "mmmove: $MNT/f: no space left on the device for the destination; nothing moved"
+	assert_equal "$(cat "$MNT/f")" "hello world, inline"
+}
+
 @test "mmmove waits for another writer's lock; --no-lock does not" {
 	command -v flock >/dev/null || skip "flock(1) is not installed"
 	# The holder keeps the lock until told: under valgrind the
