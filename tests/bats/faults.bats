@@ -113,55 +113,13 @@ cut_move() {
 	cut_move 0.08
 }
 
-# A shim that cuts the file (to 4 KiB, through mmmove's own descriptor)
-# just before the Nth pread or pwrite: the cut then lands exactly between
-# mmmove's size check and its read or write.
-build_cut_shim() {
-	command -v cc >/dev/null || skip "no C compiler to build the shim"
-	cat >cut.c <<'C'
-#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-static long calls[2];
-static void cut(int which, int fd)
-{
-	const char *v = getenv("CUT_CALL"), *w = getenv("CUT_WHICH");
-	if (v != NULL && w != NULL && strcmp(w, which ? "pwrite" : "pread") == 0 &&
-	    ++calls[which] == atol(v))
-		(void)ftruncate(fd, 4096);
-}
-ssize_t pread(int fd, void *b, size_t n, off_t o)
-{
-	ssize_t (*real)(int, void *, size_t, off_t) =
-	    (ssize_t (*)(int, void *, size_t, off_t))dlsym(RTLD_NEXT, "pread");
-	cut(0, fd);
-	return real(fd, b, n, o);
-}
-ssize_t pwrite(int fd, const void *b, size_t n, off_t o)
-{
-	ssize_t (*real)(int, const void *, size_t, off_t) =
-	    (ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT,
-	    "pwrite");
-	cut(1, fd);
-	return real(fd, b, n, o);
-}
-ssize_t pread64(int fd, void *b, size_t n, off_t o) { return pread(fd, b, n, o); }
-ssize_t pwrite64(int fd, const void *b, size_t n, off_t o) { return pwrite(fd, b, n, o); }
-C
-	cc -shared -fPIC -o cut.so cut.c -ldl || skip "cannot build a shared object"
-}
-
 # cut_case WHICH CALL WANT DEST SRC COUNT: mmmove with the file cut to
 # 4096 bytes just before its CALLth WHICH; exit 2 and a file of WANT bytes.
 cut_case() {
 	local which=$1 call=$2 want=$3 now
 	shift 3
 	cp orig mv
-	CUT_WHICH=$which CUT_CALL=$call LD_PRELOAD=$PWD/cut.so \
-	    ASAN_OPTIONS=verify_asan_link_order=0 \
-	    run --separate-stderr mmmove mv "$@"
+	with_fault "$which" "$call" cut run --separate-stderr mmmove mv "$@"
 	not_killed "$status"
 	assert_equal "$status" 2
 	now=$(stat -c %s mv)
@@ -170,7 +128,7 @@ cut_case() {
 }
 
 @test "mmmove: a file cut just before a read or a write gives exit 2, never the old size" {
-	build_cut_shim
+	build_fault_shim
 	size=$((8 << 20)) M=$((1 << 20))
 	seq 1 2000000 | head -c $size >orig
 	for k in 1 2 5; do

@@ -74,3 +74,64 @@ wait_mapped() {
 	done
 	return 1
 }
+
+# build_fault_shim: fault.so, an LD_PRELOAD library that acts just before
+# the Nth pread or pwrite of the command it is loaded into (see
+# with_fault): it cuts the file to 4096 bytes (through the command's own
+# descriptor), or sends the command SIGINT or SIGTERM.  So a test lands a
+# cut or a signal exactly where it means to, however fast the machine.
+build_fault_shim() {
+	command -v cc >/dev/null || skip "no C compiler to build the shim"
+	cat >fault.c <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+static long calls[2];
+static void fault(int out, int fd)
+{
+	const char *w = getenv("FAULT_WHICH"), *n = getenv("FAULT_CALL");
+	const char *what = getenv("FAULT_DO");
+
+	if (w == NULL || n == NULL || what == NULL ||
+	    strcmp(w, out ? "pwrite" : "pread") != 0 || ++calls[out] != atol(n))
+		return;
+	if (strcmp(what, "cut") == 0)
+		(void)ftruncate(fd, 4096);
+	else
+		kill(getpid(), strcmp(what, "INT") == 0 ? SIGINT : SIGTERM);
+}
+ssize_t pread(int fd, void *b, size_t n, off_t o)
+{
+	ssize_t (*real)(int, void *, size_t, off_t) =
+	    (ssize_t (*)(int, void *, size_t, off_t))dlsym(RTLD_NEXT, "pread");
+	fault(0, fd);
+	return real(fd, b, n, o);
+}
+ssize_t pwrite(int fd, const void *b, size_t n, off_t o)
+{
+	ssize_t (*real)(int, const void *, size_t, off_t) =
+	    (ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT,
+	    "pwrite");
+	fault(1, fd);
+	return real(fd, b, n, o);
+}
+ssize_t pread64(int fd, void *b, size_t n, off_t o) { return pread(fd, b, n, o); }
+ssize_t pwrite64(int fd, const void *b, size_t n, off_t o) { return pwrite(fd, b, n, o); }
+C
+	cc -shared -fPIC -o fault.so fault.c -ldl ||
+	    skip "cannot build a shared object"
+}
+
+# with_fault WHICH CALL WHAT COMMAND...: run COMMAND with fault.so doing
+# WHAT (cut, INT or TERM) just before its CALLth WHICH (pread, pwrite).
+with_fault() {
+	local which=$1 call=$2 what=$3
+	shift 3
+	FAULT_WHICH=$which FAULT_CALL=$call FAULT_DO=$what \
+	    LD_PRELOAD=$PWD/fault.so \
+	    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+	    "$@"
+}

@@ -256,6 +256,24 @@ interrupted_move() {
 	echo "$rc" >>"$BATS_TEST_TMPDIR/outcomes"
 }
 
+@test "SIGINT or SIGTERM that comes mid-move is held: the move completes, then 130/143" {
+	build_fault_shim
+	yes 'abcdefghijklmnopqrstuvwxyz0123' | head -c 8M >orig
+	moved=$({ tail -c +2 orig; tail -c 1 orig; } | cksum)
+	for at in "pread 1" "pwrite 4"; do
+		for sig in INT TERM; do
+			cp orig big
+			with_fault $at $sig run env --default-signal=INT,TERM \
+			    mmmove big 0 1 $((8 * 1024 * 1024 - 1))
+			case $sig in
+			INT) assert_equal "$at $sig $status" "$at $sig 130" ;;
+			TERM) assert_equal "$at $sig $status" "$at $sig 143" ;;
+			esac
+			assert_equal "$(cksum <big)" "$moved"
+		done
+	done
+}
+
 @test "SIGINT during a large move leaves the file fully moved or untouched (130)" {
 	interrupted_move INT 130 0.05
 	interrupted_move INT 130 0.15
