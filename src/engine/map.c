@@ -144,9 +144,8 @@ touch_pages(void *arg)
 	return 0;
 }
 
-/* Fault [OFF, OFF+LEN) of F in for writing, a window at a time. */
-static int
-populate(const struct mm_file *f, uint64_t off, uint64_t len)
+int
+mm_populate_write(const struct mm_file *f, uint64_t off, uint64_t len)
 {
 	struct mm_map m;
 	uint64_t done;
@@ -203,18 +202,19 @@ mm_reserve_write(const struct mm_file *f, uint64_t off, uint64_t len)
 	if (off > UINT64_MAX - len)
 		return -ERANGE;
 	if (f->kind != MM_KIND_REGULAR || !holes_only(f->fd))
-		return populate(f, off, len);
+		return mm_populate_write(f, off, len);
 	/* Only the holes need blocks. */
 	while (off < end) {
 		if ((h = lseek(f->fd, (off_t)off, SEEK_HOLE)) < 0)
-			return populate(f, off, end - off);
+			return mm_populate_write(f, off, end - off);
 		if ((uint64_t)h >= end)
 			break;
 		/* No data after the hole (ENXIO): it runs to the end. */
 		d = lseek(f->fd, h, SEEK_DATA);
 		if (d <= h || (uint64_t)d > end)
 			d = (off_t)end;
-		if ((rc = populate(f, (uint64_t)h, (uint64_t)(d - h))) < 0)
+		rc = mm_populate_write(f, (uint64_t)h, (uint64_t)(d - h));
+		if (rc < 0)
 			return rc;
 		off = (uint64_t)d;
 	}

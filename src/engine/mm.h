@@ -88,6 +88,13 @@ int	mm_map_sync(const struct mm_map *, off_t off, size_t len, int flags);
 int	mm_prefault_write(void *p, size_t len);
 
 /*
+ * Fault [OFF, OFF+LEN) of F in for writing, a window at a time, so the
+ * file system gives it whatever blocks a write there needs (touching each
+ * page on kernels without MADV_POPULATE_WRITE).  0, -ENOSPC, or -errno.
+ */
+int	mm_populate_write(const struct mm_file *, uint64_t off, uint64_t len);
+
+/*
  * Make sure that writing [OFF, OFF+LEN) of F cannot fail for want of
  * space: fault in for writing whatever may need new blocks (the holes, or
  * all of it on a file system that copies on write), with a fallback for

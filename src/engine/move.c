@@ -61,14 +61,7 @@ shrank(struct mm_file *f)
 static int
 check_size(struct move_job *j)
 {
-	off_t size0 = j->f->size;
-	int rc;
-
-	rc = mm_file_stat(j->f);
-	if (rc == 0 && j->f->size < size0)
-		rc = -EIO;
-	j->f->size = size0;
-	return rc;
+	return shrank(j->f) ? -EIO : 0;
 }
 
 /*
@@ -105,15 +98,10 @@ static int
 prefault_last(const struct move_job *j)
 {
 	uint64_t n = j->count < MOVE_CHUNK ? j->count : MOVE_CHUNK;
-	uint64_t at = j->dest + j->count - n;
-	int rc;
 
 	if (j->dest < j->src || j->dest + j->count != (uint64_t)j->f->size)
 		return 0;
-	rc = mm_prefault_write(j->base + (at - j->lo), (size_t)n);
-	if (rc == -EOPNOTSUPP)
-		return 0;
-	return rc == -EFAULT || rc == -ENOMEM ? -ENOSPC : rc;
+	return mm_populate_write(j->f, j->dest + j->count - n, n);
 }
 
 /* Move the N bytes at AT of the source to AT of the destination. */
