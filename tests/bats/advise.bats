@@ -377,18 +377,12 @@ with open(sys.argv[1], "rb") as f:
 }
 
 @test "residency hidden by the kernel is an error, not a false 100%" {
-	[ "$(id -u)" = 0 ] || skip "needs root to run as another user"
-	command -v setpriv >/dev/null || skip "setpriv is not installed"
-	d=$(mktemp -d /tmp/mmadv.XXXXXX)
-	chmod 755 "$d"
-	cp data.bin "$d/f"
-	chmod 644 "$d/f"
-	run -2 --separate-stderr setpriv --reuid=65534 --regid=65534 \
-	    --clear-groups "$MM_BUILDDIR/src/mmadvise" "$d/f"
+	need_nobody
+	f=$(shared_copy data.bin 644)
+	run -2 --separate-stderr as_nobody mmadvise "$f"
 	run_stderr=$stderr
-	run -0 setpriv --reuid=65534 --regid=65534 --clear-groups \
-	    "$MM_BUILDDIR/src/mmadvise" "$d/f" willneed
-	rm -rf "$d"
+	run -0 as_nobody mmadvise "$f" willneed
+	rm -rf "${f%/*}"
 	[[ "$run_stderr" == *"Linux shows page-cache residency only to the file's owner"* ]]
 }
 

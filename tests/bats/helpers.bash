@@ -60,6 +60,30 @@ need_python() {
 	command -v "$PYTHON3" >/dev/null 2>&1 || skip "python3 is not installed"
 }
 
+# need_nobody: skip unless this test can run an applet as user nobody
+# (root only), to see what root's rights would hide.
+need_nobody() {
+	[ "$(id -u)" = 0 ] || skip "needs root to run as another user"
+	command -v setpriv >/dev/null || skip "setpriv is not installed"
+}
+
+# shared_copy FILE MODE: copy FILE, with MODE, into a new directory under
+# /tmp that every user may enter (the test's own directory is private);
+# print the copy's path.  The caller removes its directory.
+shared_copy() {
+	local d
+	d=$(mktemp -d /tmp/mmutils.XXXXXX) && chmod 755 "$d" &&
+	    cp "$1" "$d/${1##*/}" && chmod "$2" "$d/${1##*/}" &&
+	    printf '%s\n' "$d/${1##*/}"
+}
+
+# as_nobody APPLET ARG...: run the build's APPLET as user nobody (after
+# need_nobody); valgrind's wrapper is bypassed, its log is root's.
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    "$MM_BUILDDIR/src/$1" "${@:2}"
+}
+
 # wait_mapped FILE [PID]: wait (up to 60 s) until some process has FILE
 # mapped, so that a test acts on a command while it is under way whatever
 # its speed: under valgrind, start-up alone takes a second or more.  With

@@ -245,14 +245,10 @@ PY
 		run -2 --separate-stderr mmread t.txt
 	else
 		# Root reads every file: ask as another user.
-		command -v setpriv >/dev/null || skip "setpriv is not installed"
-		d=$(mktemp -d /tmp/mmread.XXXXXX)
-		chmod 755 "$d"
-		cp t.txt "$d/t.txt"
-		chmod 000 "$d/t.txt"
-		run -2 --separate-stderr setpriv --reuid=65534 --regid=65534 \
-		    --clear-groups "$MM_BUILDDIR/src/mmread" "$d/t.txt"
-		rm -rf "$d"
+		need_nobody
+		f=$(shared_copy t.txt 000)
+		run -2 --separate-stderr as_nobody mmread "$f"
+		rm -rf "${f%/*}"
 	fi
 	[[ "$stderr" == *"Permission denied"* ]]
 }
