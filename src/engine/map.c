@@ -191,6 +191,12 @@ holes_only(int fd)
 }
 
 int
+mm_reserves_blocks(const struct mm_file *f)
+{
+	return f->kind == MM_KIND_REGULAR && holes_only(f->fd);
+}
+
+int
 mm_reserve_write(const struct mm_file *f, uint64_t off, uint64_t len)
 {
 	uint64_t end = off + len;

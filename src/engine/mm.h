@@ -104,6 +104,14 @@ int	mm_populate_write(const struct mm_file *, uint64_t off, uint64_t len);
 int	mm_reserve_write(const struct mm_file *, uint64_t off, uint64_t len);
 
 /*
+ * 1 when overwriting F's existing bytes needs no new blocks, so that
+ * mm_reserve_write can promise a whole write (tmpfs, ext4); 0 where any
+ * overwrite may need blocks (copy on write: btrfs, XFS reflinks) or we
+ * cannot tell.
+ */
+int	mm_reserves_blocks(const struct mm_file *);
+
+/*
  * Run FN(ARG) so that a SIGBUS raised while it touches a mapping (the file
  * was truncated under it, or an I/O error) makes mm_guard return -EIO
  * instead of killing the process.  Thread-safe and nestable.  FN must not

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "mm.h"
 
 /*
@@ -32,6 +33,8 @@ struct move_job {
 	unsigned char		*buf;	/* MOVE_CHUNK bytes */
 	uint64_t		 dest, src, count, lo;
 	struct mm_progress	*progress;
+	struct mm_journal	 journal;
+	int			 started;	/* a byte may have changed */
 };
 
 /*
@@ -66,7 +69,8 @@ check_size(struct move_job *j)
 
 /*
  * Read (or write) all N bytes at OFF.  A read that meets the end of the
- * file found it cut: -EIO; so is any failure after a part is done.
+ * file found it cut: -EIO.  A failure after a part is written is still
+ * the failure (-ENOSPC, say): the journal puts that part back.
  */
 static int
 transfer(int fd, unsigned char *p, size_t n, uint64_t off, int out)
@@ -80,7 +84,7 @@ transfer(int fd, unsigned char *p, size_t n, uint64_t off, int out)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return done == 0 ? -errno : -EIO;
+			return -errno;
 		if (r == 0)
 			return -EIO;
 		done += (size_t)r;
@@ -110,6 +114,10 @@ copy_chunk(struct move_job *j, uint64_t at, size_t n)
 {
 	int rc;
 
+	/* Keep what the chunk overwrites, for a rollback. */
+	if ((rc = mm_journal_save(&j->journal, j->dest + at, n)) < 0)
+		return rc;
+	j->started = 1;
 	if (j->dest + at + n == (uint64_t)j->f->size) {
 		/* Through the mapping: a cut file gives SIGBUS, not growth. */
 		memmove(j->base + (j->dest + at - j->lo),
@@ -136,11 +144,25 @@ move_chunks(void *arg)
 		/* Down: front to back.  Up: back to front. */
 		at = j->dest < j->src ? done : j->count - done - n;
 		if ((rc = copy_chunk(j, at, n)) < 0)
-			/* Once a byte has moved, the file is not as it was. */
-			return done > 0 ? -EIO : rc;
+			return rc;
 		mm_progress_update(j->progress, done + n);
 	}
 	return check_size(j);
+}
+
+/*
+ * A copy that failed after its first write: put the old bytes back.  The
+ * file is then as it was and the first error stands; if it cannot be put
+ * back (or was cut by another process meanwhile), -EIO: changed.
+ */
+static int
+undo_failed(struct move_job *j, int rc)
+{
+	if (rc >= 0 || !j->started)
+		return rc;
+	if (mm_journal_rollback(&j->journal) < 0 || shrank(j->f))
+		return -EIO;
+	return rc == -EIO ? -EIO : rc;
 }
 
 int
@@ -175,12 +197,16 @@ mm_move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
 		return rc;
 	}
 	j.base = m.data;
+	j.started = 0;
 	/* All of the destination first: fail before the first byte moves. */
-	if ((rc = mm_reserve_write(f, dest, count)) == 0 &&
+	if ((rc = mm_journal_begin(&j.journal, f, count)) == 0 &&
+	    (rc = mm_reserve_write(f, dest, count)) == 0 &&
 	    (rc = prefault_last(&j)) == 0)
 		rc = mm_guard(move_chunks, &j);
 	else if (rc == -ENOSPC && shrank(f))
 		rc = -EIO;
+	rc = undo_failed(&j, rc);
+	mm_journal_end(&j.journal);
 	rc2 = mm_unmap(&m);
 	free(j.buf);
 	return rc < 0 ? rc : rc2;

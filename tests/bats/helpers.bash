@@ -102,7 +102,9 @@ wait_mapped() {
 # build_fault_shim: fault.so, an LD_PRELOAD library that acts just before
 # the Nth pread or pwrite of the command it is loaded into (see
 # with_fault): it cuts the file to 4096 bytes (through the command's own
-# descriptor), or sends the command SIGINT or SIGTERM.  So a test lands a
+# descriptor), sends the command SIGINT or SIGTERM, or fails that one
+# call: "enospc" with nothing written, "short" after writing half (the
+# next call then fails), as a full copy-on-write file system does.  So a test lands a
 # cut or a signal exactly where it means to, however fast the machine.
 build_fault_shim() {
 	command -v cc >/dev/null || skip "no C compiler to build the shim"
@@ -113,25 +115,40 @@ build_fault_shim() {
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
 static long calls[2];
-static void fault(int out, int fd)
+/* 0: go on; 1: fail the call with ENOSPC; 2: write half, then fail. */
+static int fault(int out, int fd)
 {
 	const char *w = getenv("FAULT_WHICH"), *n = getenv("FAULT_CALL");
 	const char *what = getenv("FAULT_DO");
+	static int failnext;
 
+	if (out && failnext) {
+		failnext = 0;
+		return 1;
+	}
 	if (w == NULL || n == NULL || what == NULL ||
 	    strcmp(w, out ? "pwrite" : "pread") != 0 || ++calls[out] != atol(n))
-		return;
+		return 0;
 	if (strcmp(what, "cut") == 0)
 		(void)ftruncate(fd, 4096);
+	else if (strcmp(what, "enospc") == 0)
+		return 1;
+	else if (strcmp(what, "short") == 0)
+		return failnext = 2;
 	else
 		kill(getpid(), strcmp(what, "INT") == 0 ? SIGINT : SIGTERM);
+	return 0;
 }
 ssize_t pread(int fd, void *b, size_t n, off_t o)
 {
 	ssize_t (*real)(int, void *, size_t, off_t) =
 	    (ssize_t (*)(int, void *, size_t, off_t))dlsym(RTLD_NEXT, "pread");
-	fault(0, fd);
+	if (fault(0, fd)) {
+		errno = EIO;
+		return -1;
+	}
 	return real(fd, b, n, o);
 }
 ssize_t pwrite(int fd, const void *b, size_t n, off_t o)
@@ -139,7 +156,13 @@ ssize_t pwrite(int fd, const void *b, size_t n, off_t o)
 	ssize_t (*real)(int, const void *, size_t, off_t) =
 	    (ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT,
 	    "pwrite");
-	fault(1, fd);
+	switch (fault(1, fd)) {
+	case 1:
+		errno = ENOSPC;
+		return -1;
+	case 2:
+		return real(fd, b, n / 2 ? n / 2 : 1, o);
+	}
 	return real(fd, b, n, o);
 }
 ssize_t pread64(int fd, void *b, size_t n, off_t o) { return pread(fd, b, n, o); }
@@ -150,7 +173,7 @@ C
 }
 
 # with_fault WHICH CALL WHAT COMMAND...: run COMMAND with fault.so doing
-# WHAT (cut, INT or TERM) just before its CALLth WHICH (pread, pwrite).
+# WHAT (cut, INT, TERM, enospc or short) just before its CALLth WHICH (pread, pwrite).
 with_fault() {
 	local which=$1 call=$2 what=$3
 	shift 3

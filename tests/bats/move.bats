@@ -333,3 +333,24 @@ interrupted_move() {
 	touch go
 	wait "$holder" 2>/dev/null || true
 }
+
+# The pwrite failures of a full copy-on-write file system, landed exactly
+# with the fault shim: the bytes already moved are put back.
+@test "a write failing half-way (ENOSPC) puts every moved byte back: exit 2, file unchanged" {
+	build_fault_shim
+	M=$((1 << 20))
+	randfile orig $((6 * M)) 7
+	for c in "0 $((2 * M)) $((3 * M))" "$((2 * M)) 0 $((3 * M))" \
+	    "1 0 $((5 * M))" "0 1 $((5 * M))" "0 $((3 * M)) $((3 * M))"; do
+		for k in 1 2 3; do
+			for how in enospc short; do
+				cp orig mv
+				# shellcheck disable=SC2086
+				with_fault pwrite "$k" "$how" \
+				    run -2 --separate-stderr mmmove mv $c
+				assert_equal "$(sum mv)" "$(sum orig)"
+				assert_equal "$stderr" "mmmove: mv: no space left on the device for the destination; nothing moved"
+			done
+		done
+	done
+}

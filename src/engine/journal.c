@@ -1,0 +1,306 @@
+/*
+ * journal.c - original bytes kept for a rollback, and the space reserve
+ * that lets the rollback write them on a full copy-on-write file system.
+ *
+ * Why a reserve: on btrfs (and XFS with shared extents) an overwrite
+ * writes new blocks, so a change that runs out of space half-way would
+ * also run out putting the old bytes back.  Measured on a 200 MiB btrfs
+ * filled to ENOSPC: an 8 MiB overwrite fails; after closing an unnamed
+ * file holding 8 MiB of fallocated blocks, the same overwrite succeeds.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "journal.h"
+
+/* The directory that holds the file open on FD, or -errno. */
+static int
+dir_of(int fd, char *dir, size_t size)
+{
+	char link[64];
+	ssize_t n;
+	char *slash;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if ((n = readlink(link, dir, size - 1)) < 0)
+		return -errno;
+	if ((size_t)n >= size - 1)
+		return -ENAMETOOLONG;
+	dir[n] = '\0';
+	/* A file removed meanwhile reads "PATH (deleted)". */
+	if (dir[0] != '/' || (slash = strrchr(dir, '/')) == NULL)
+		return -ENOENT;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return 0;
+}
+
+/*
+ * An unnamed file in DIR, on the same file system as the target: O_TMPFILE
+ * where the file system has it, else a named one removed at once.
+ */
+static int
+unnamed_file(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR &&
+	    errno != EINVAL))
+		return fd < 0 ? -errno : fd;
+	if ((size_t)snprintf(path, sizeof(path), "%s/.mmutils-journal.XXXXXX",
+	    dir) >= sizeof(path))
+		return -ENAMETOOLONG;
+	if ((fd = mkostemp(path, O_CLOEXEC)) < 0)
+		return -errno;
+	(void)unlink(path);
+	return fd;
+}
+
+/* Give FD LEN bytes of blocks from OFF: -ENOSPC when there are none. */
+static int
+reserve_blocks(int fd, uint64_t off, uint64_t len)
+{
+	int rc;
+
+	if (len == 0)
+		return 0;
+	/* posix_fallocate writes zeros where fallocate is missing. */
+	if ((rc = posix_fallocate(fd, (off_t)off, (off_t)len)) != 0)
+		return rc == EFBIG ? -ENOSPC : -rc;
+	return 0;
+}
+
+int
+mm_journal_begin(struct mm_journal *j, struct mm_file *f, uint64_t max)
+{
+	char dir[PATH_MAX];
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	j->f = f;
+	j->fd = -1;
+	if (f->access != MM_ACCESS_WRITE || max == 0)
+		return 0;
+	j->on = 1;
+	j->cow = !mm_reserves_blocks(f);
+	if (!j->cow) {
+		/* Blocks were reserved; only an I/O error is left. */
+		if (max > MM_JOURNAL_MEM)
+			j->on = 0;
+		return 0;
+	}
+	if (max > (uint64_t)INT64_MAX)
+		return -EFBIG;
+	if ((rc = dir_of(f->fd, dir, sizeof(dir))) < 0 ||
+	    (rc = unnamed_file(dir)) < 0) {
+		/* No room beside it to write a byte: a full file system. */
+		if (rc == -ENOSPC || rc == -EDQUOT)
+			return -ENOSPC;
+		/* Nowhere to hold a reserve: keep the bytes all the same. */
+		return max > MM_JOURNAL_MEM ? rc : 0;
+	}
+	j->fd = rc;
+	j->reserve = max;
+	if ((rc = reserve_blocks(j->fd, 0, max)) < 0) {
+		mm_journal_end(j);
+		return rc;
+	}
+	return 0;
+}
+
+static int
+grow_records(struct mm_journal *j)
+{
+	struct mm_journal_rec *r;
+	size_t cap;
+
+	if (j->nrec < j->cap)
+		return 0;
+	cap = j->cap ? j->cap * 2 : 16;
+	if ((r = realloc(j->rec, cap * sizeof(*r))) == NULL)
+		return -ENOMEM;
+	j->rec = r;
+	j->cap = cap;
+	return 0;
+}
+
+/* Read all N bytes at OFF of FD into P: a short read is a cut file. */
+static int
+read_all(int fd, unsigned char *p, size_t n, uint64_t off)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = pread(fd, p + done, n - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+static int
+write_all(int fd, const unsigned char *p, size_t n, uint64_t off)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = pwrite(fd, p + done, n - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+/* The spill file holds the reserve first, the spilled bytes after it. */
+static int
+spill(struct mm_journal *j, uint64_t off, uint64_t len)
+{
+	unsigned char buf[64 * 1024];
+	uint64_t done;
+	size_t n;
+	int rc;
+
+	if (j->fd < 0)
+		return -ENOMEM;
+	for (done = 0; done < len; done += n) {
+		n = len - done < sizeof(buf) ? (size_t)(len - done) :
+		    sizeof(buf);
+		if ((rc = read_all(j->f->fd, buf, n, off + done)) < 0 ||
+		    (rc = write_all(j->fd, buf, n,
+		    j->reserve + j->spill + done)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+mm_journal_save(struct mm_journal *j, uint64_t off, uint64_t len)
+{
+	struct mm_journal_rec *r;
+	unsigned char *m;
+	size_t cap;
+	int rc;
+
+	if (!j->on || len == 0)
+		return 0;
+	if ((rc = grow_records(j)) < 0)
+		return rc;
+	r = &j->rec[j->nrec];
+	r->off = off;
+	r->len = len;
+	if (len <= MM_JOURNAL_MEM - j->memlen) {
+		if (j->memlen + len > j->memcap) {
+			cap = j->memcap ? j->memcap : 4096;
+			while (cap < j->memlen + len)
+				cap = cap > MM_JOURNAL_MEM / 2 ?
+				    MM_JOURNAL_MEM : cap * 2;
+			if ((m = realloc(j->mem, cap)) == NULL)
+				return -ENOMEM;
+			j->mem = m;
+			j->memcap = cap;
+		}
+		if ((rc = read_all(j->f->fd, j->mem + j->memlen, (size_t)len,
+		    off)) < 0)
+			return rc;
+		r->at = j->memlen;
+		r->spilled = 0;
+		j->memlen += (size_t)len;
+	} else {
+		if ((rc = spill(j, off, len)) < 0)
+			return rc;
+		r->at = j->spill;
+		r->spilled = 1;
+		j->spill += len;
+	}
+	j->nrec++;
+	return 0;
+}
+
+/* Put one record back, up to END (the file's present size). */
+static int
+restore(struct mm_journal *j, const struct mm_journal_rec *r, uint64_t end)
+{
+	unsigned char buf[64 * 1024];
+	uint64_t len, done;
+	size_t n;
+	int rc;
+
+	if (r->off >= end)
+		return 0;
+	len = end - r->off < r->len ? end - r->off : r->len;
+	if (!r->spilled)
+		return write_all(j->f->fd, j->mem + r->at, (size_t)len,
+		    r->off);
+	for (done = 0; done < len; done += n) {
+		n = len - done < sizeof(buf) ? (size_t)(len - done) :
+		    sizeof(buf);
+		if ((rc = read_all(j->fd, buf, n,
+		    j->reserve + r->at + done)) < 0 ||
+		    (rc = write_all(j->f->fd, buf, n, r->off + done)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+mm_journal_rollback(struct mm_journal *j)
+{
+	off_t size0 = j->f->size;
+	uint64_t end;
+	size_t i;
+	int rc, first = 0;
+
+	if (!j->on)
+		return -EIO;
+	/* Free the reserve's blocks for the writes below. */
+	if (j->fd >= 0 && j->reserve > 0 &&
+	    fallocate(j->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+	    (off_t)j->reserve) != 0 && j->spill == 0) {
+		close(j->fd);
+		j->fd = -1;
+	}
+	rc = mm_file_stat(j->f);
+	end = (uint64_t)j->f->size;
+	j->f->size = size0;
+	if (rc < 0)
+		return rc;
+	for (i = j->nrec; i-- > 0;)
+		if ((rc = restore(j, &j->rec[i], end)) < 0 &&
+		    first == 0)
+			first = rc;
+	return first;
+}
+
+void
+mm_journal_end(struct mm_journal *j)
+{
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j->rec);
+	free(j->mem);
+	memset(j, 0, sizeof(*j));
+	j->fd = -1;
+}

@@ -1,0 +1,69 @@
+/*
+ * journal.h - the rollback journal behind every writer: the original bytes
+ * of what a change is about to overwrite, kept so that a write failing
+ * half-way (a copy-on-write file system out of space, an I/O error) can
+ * put the file back as it was.
+ *
+ * On a file system that can promise blocks before the write (ext4, tmpfs:
+ * see mm_reserve_write) the journal is a safety net for I/O errors and
+ * stays in memory; a change larger than MM_JOURNAL_MEM is not journalled
+ * there.  On any other (btrfs and XFS copy on write, so does anything we
+ * cannot identify) every overwritten byte may need a new block, so the
+ * journal also holds a space reserve: an unnamed file beside the target,
+ * given as many blocks as the change will write.  It is released just
+ * before a rollback, so the rollback's own writes find room.  Bytes past
+ * MM_JOURNAL_MEM go to that same unnamed file.
+ */
+#ifndef MM_JOURNAL_H
+#define MM_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mm.h"
+
+/* Original bytes kept in memory; more spill to the unnamed file. */
+#define MM_JOURNAL_MEM	((size_t)64 << 20)
+
+struct mm_journal_rec {
+	uint64_t	 off;		/* file offset of the saved bytes */
+	uint64_t	 len;
+	uint64_t	 at;		/* where they are: memory or spill */
+	int		 spilled;
+};
+
+struct mm_journal {
+	struct mm_file		*f;
+	int			 on;	/* 0: nothing is journalled */
+	int			 cow;	/* overwrites may need blocks */
+	int			 fd;	/* reserve and spill file, or -1 */
+	uint64_t		 reserve; /* bytes held for the rollback */
+	uint64_t		 spill;	/* bytes spilled so far */
+	struct mm_journal_rec	*rec;
+	size_t			 nrec, cap;
+	unsigned char		*mem;
+	size_t			 memlen, memcap;
+};
+
+/*
+ * Start journalling a change to F that will overwrite at most MAX bytes
+ * of it.  On a copy-on-write file system this reserves MAX bytes of space
+ * beside F: -ENOSPC when they cannot be had, before anything changed.
+ */
+int	mm_journal_begin(struct mm_journal *, struct mm_file *, uint64_t max);
+
+/* Save the bytes now at [OFF, OFF+LEN) of the file, before they change. */
+int	mm_journal_save(struct mm_journal *, uint64_t off, uint64_t len);
+
+/*
+ * Write every saved byte back, newest first (so where two saves overlap
+ * the oldest bytes win), after releasing the reserve.  Bytes past the
+ * file's present end (another process cut it) are left out: writing them
+ * would grow the file.  0 when the file is as it was, or -errno.
+ */
+int	mm_journal_rollback(struct mm_journal *);
+
+/* Drop the journal and its reserve; the change stands. */
+void	mm_journal_end(struct mm_journal *);
+
+#endif /* MM_JOURNAL_H */
