@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "patch.h"
 
 /* Edits closer than this share one mapping (more when the file is huge). */
@@ -695,20 +697,75 @@ fault_cause(struct mm_patch *p, int rc)
 	return rc == -EFAULT ? -ENOSPC : rc;
 }
 
+/*
+ * Begin a journal of every byte the batch overwrites, so that a write
+ * failing half-way (a copy-on-write file system out of space, an I/O
+ * error) is put back.  Dry runs write a private copy: nothing to keep.
+ */
+static int
+journal_batch(struct mm_patch *p, struct mm_journal *j)
+{
+	uint64_t total = 0;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < p->n; i++)
+		total += p->e[i].total;
+	if ((rc = mm_journal_begin(j, p->f, total)) < 0)
+		return rc;
+	for (i = 0; i < p->n; i++)
+		if ((rc = mm_journal_save(j, p->e[i].off, p->e[i].total)) < 0)
+			return rc;
+	return 0;
+}
+
+/*
+ * A write fault on a page the file holds, put back since: a copy-on-write
+ * file system that found no block for it leaves no other trace.  Say so
+ * when its free space is below what the batch writes.
+ */
+static int
+space_short(const struct mm_patch *p, const struct mm_journal *j)
+{
+	struct statvfs sv;
+	uint64_t need = 0;
+	size_t i;
+
+	if (!j->cow || fstatvfs(p->f->fd, &sv) != 0)
+		return 0;
+	for (i = 0; i < p->n; i++)
+		need += p->e[i].total;
+	return (uint64_t)sv.f_bavail * sv.f_frsize < need;
+}
+
 int
 mm_patch_apply(struct mm_patch *p)
 {
+	struct mm_journal j;
 	int rc;
 
 	memset(&p->err, 0, sizeof(p->err));
 	if (p->f == NULL || p->order == NULL)
 		return fail(p, MM_PATCH_IO, -EINVAL, 0, NULL);
-	/* Private maps (dry runs) would only copy pages here. */
-	if (p->f->access == MM_ACCESS_WRITE &&
-	    (rc = populate_pass(p)) < 0)
+	/* The reserve first, then the blocks; private maps (dry runs)
+	 * would only copy pages here. */
+	if ((rc = journal_batch(p, &j)) < 0 ||
+	    (p->f->access == MM_ACCESS_WRITE && (rc = populate_pass(p)) < 0)) {
+		mm_journal_end(&j);
 		return fail(p, MM_PATCH_IO, fault_cause(p, rc), 0, NULL);
-	if ((rc = mm_guard(write_pass, p)) < 0)
-		return fail(p, MM_PATCH_IO, fault_cause(p, rc), 0, NULL);
+	}
+	if ((rc = mm_guard(write_pass, p)) < 0) {
+		rc = fault_cause(p, rc);
+		/* Before the rollback frees the reserve: */
+		if (rc == -EIO && space_short(p, &j))
+			rc = -ENOSPC;
+		/* Put back what was written; if that fails, it is changed. */
+		if (mm_journal_rollback(&j) < 0)
+			rc = -EIO;
+		mm_journal_end(&j);
+		return fail(p, MM_PATCH_IO, rc, 0, NULL);
+	}
+	mm_journal_end(&j);
 	if ((p->flags & MM_PATCH_SYNC) && p->f->access == MM_ACCESS_WRITE &&
 	    (rc = sync_pass(p)) < 0)
 		return fail(p, MM_PATCH_IO, rc, 0, NULL);

@@ -104,7 +104,9 @@ wait_mapped() {
 # with_fault): it cuts the file to 4096 bytes (through the command's own
 # descriptor), sends the command SIGINT or SIGTERM, or fails that one
 # call: "enospc" with nothing written, "short" after writing half (the
-# next call then fails), as a full copy-on-write file system does.  So a test lands a
+# next call then fails), as a full copy-on-write file system does; or
+# "fill" the file system holding FAULT_FILL (a path) to the last byte.
+# WHICH "populate" acts just after the Nth MADV_POPULATE_WRITE instead.  So a test lands a
 # cut or a signal exactly where it means to, however fast the machine.
 build_fault_shim() {
 	command -v cc >/dev/null || skip "no C compiler to build the shim"
@@ -116,7 +118,26 @@ build_fault_shim() {
 #include <string.h>
 #include <unistd.h>
 #include <errno.h>
-static long calls[2];
+#include <fcntl.h>
+#include <sys/mman.h>
+static long calls[3];
+/* Fill the file system that holds FAULT_FILL, as another writer might. */
+static void fill_up(void)
+{
+	static char buf[65536];
+	const char *path = getenv("FAULT_FILL");
+	size_t n;
+	int fd;
+
+	if (path == NULL || (fd = open(path, O_CREAT | O_WRONLY, 0600)) < 0)
+		return;
+	for (n = sizeof(buf); n > 0; n /= 16)
+		while (write(fd, buf, n) > 0)
+			;
+	(void)fsync(fd);
+	(void)syncfs(fd);
+	close(fd);
+}
 /* 0: go on; 1: fail the call with ENOSPC; 2: write half, then fail. */
 static int fault(int out, int fd)
 {
@@ -124,12 +145,13 @@ static int fault(int out, int fd)
 	const char *what = getenv("FAULT_DO");
 	static int failnext;
 
-	if (out && failnext) {
+	if (out == 1 && failnext) {
 		failnext = 0;
 		return 1;
 	}
 	if (w == NULL || n == NULL || what == NULL ||
-	    strcmp(w, out ? "pwrite" : "pread") != 0 || ++calls[out] != atol(n))
+	    strcmp(w, out == 2 ? "populate" : out ? "pwrite" : "pread") != 0 ||
+	    ++calls[out] != atol(n))
 		return 0;
 	if (strcmp(what, "cut") == 0)
 		(void)ftruncate(fd, 4096);
@@ -137,6 +159,8 @@ static int fault(int out, int fd)
 		return 1;
 	else if (strcmp(what, "short") == 0)
 		return failnext = 2;
+	else if (strcmp(what, "fill") == 0)
+		fill_up();
 	else
 		kill(getpid(), strcmp(what, "INT") == 0 ? SIGINT : SIGTERM);
 	return 0;
@@ -165,6 +189,17 @@ ssize_t pwrite(int fd, const void *b, size_t n, off_t o)
 	}
 	return real(fd, b, n, o);
 }
+/* "populate": after the Nth MADV_POPULATE_WRITE (23) has reserved. */
+int madvise(void *a, size_t n, int advice)
+{
+	int (*real)(void *, size_t, int) =
+	    (int (*)(void *, size_t, int))dlsym(RTLD_NEXT, "madvise");
+	int rc = real(a, n, advice);
+
+	if (advice == 23)
+		(void)fault(2, -1);
+	return rc;
+}
 ssize_t pread64(int fd, void *b, size_t n, off_t o) { return pread(fd, b, n, o); }
 ssize_t pwrite64(int fd, const void *b, size_t n, off_t o) { return pwrite(fd, b, n, o); }
 C
@@ -173,7 +208,7 @@ C
 }
 
 # with_fault WHICH CALL WHAT COMMAND...: run COMMAND with fault.so doing
-# WHAT (cut, INT, TERM, enospc or short) just before its CALLth WHICH (pread, pwrite).
+# WHAT (cut, INT, TERM, enospc, short, fill) just before its CALLth WHICH (pread, pwrite).
 with_fault() {
 	local which=$1 call=$2 what=$3
 	shift 3

@@ -1,0 +1,198 @@
+#!/usr/bin/env bats
+# fs.bats - every writer on real file systems: tmpfs, ext4, XFS with
+# reflinked extents and btrfs, loop-mounted, at several fill levels and
+# with the file system filled up by "another writer" half-way through a
+# change.  Whatever happens, exit 0 means the whole change and exit 2
+# means the file as it was.
+
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
+teardown() {
+	cd /
+	if [ -n "${MNT:-}" ]; then
+		umount "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null || true
+	fi
+}
+
+# mount_fs TYPE: a fresh file system of TYPE at ./mnt (MNT), or skip
+# saying why.  XFS gets reflinks, and its test file a reflinked twin, so
+# that every overwrite of it copies on write.
+mount_fs() {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount a file system"
+	mkdir -p mnt
+	case $1 in
+	tmpfs)
+		mount -t tmpfs -o size=64m tmpfs mnt 2>/dev/null ||
+		    skip "cannot mount a tmpfs here"
+		;;
+	ext4|xfs|btrfs)
+		command -v "mkfs.$1" >/dev/null ||
+		    skip "mkfs.$1 is not installed (bootstrap installs it)"
+		truncate -s 300M "$1.img"
+		case $1 in
+		ext4) mkfs.ext4 -q -F "$1.img" ;;
+		xfs) mkfs.xfs -q -f -m reflink=1 "$1.img" ;;
+		btrfs) mkfs.btrfs -q -f "$1.img" >/dev/null 2>&1 ;;
+		esac || skip "mkfs.$1 failed"
+		mount -o loop "$1.img" mnt 2>/dev/null ||
+		    skip "cannot mount a loop device here"
+		;;
+	esac
+	MNT=$PWD/mnt
+}
+
+# file40: mnt/m, 40 MiB of random bytes on the file system, with a
+# reflinked twin on XFS, and orig, a copy elsewhere.
+file40() {
+	head -c 40M /dev/urandom >orig
+	cp orig mnt/m
+	if [ "$1" = xfs ]; then
+		cp --reflink=always mnt/m mnt/m.twin ||
+		    skip "cannot reflink on this XFS"
+	fi
+	sync
+}
+
+# fill_to KIB: leave about KIB KiB free on mnt.
+fill_to() {
+	local avail
+	avail=$(df -k --output=avail mnt | tail -1)
+	if [ "$avail" -gt "$1" ]; then
+		head -c "$(((avail - $1) * 1024))" /dev/zero >mnt/fill 2>/dev/null ||
+		    true
+		sync
+	fi
+}
+
+# whole_or_nothing WANT: the run exited 0 and mnt/m is WANT, or exited 2
+# and mnt/m is orig.
+whole_or_nothing() {
+	not_killed "$status"
+	case $status in
+	0) assert_equal "$(sum mnt/m)" "$(sum "$1")" ;;
+	2) assert_equal "$(sum mnt/m)" "$(sum orig)" ;;
+	*) fail "exit $status: $stderr" ;;
+	esac
+}
+
+# not_killed STATUS: no signal ended the applet.
+not_killed() {
+	[ "$1" -lt 128 ] || fail "killed by a signal (exit $1): $stderr"
+}
+
+# expect_move DEST SRC COUNT: orig moved as Python's mmap.move would, in moved.
+expect_move() {
+	"$PYTHON3" -c '
+import sys
+d = bytearray(open("orig", "rb").read())
+dest, src, n = map(int, sys.argv[1:4])
+d[dest:dest + n] = d[src:src + n]
+open("moved", "wb").write(d)
+' "$@"
+}
+
+move_filled_midway() {
+	need_python
+	build_fault_shim
+	mount_fs "$1"
+	file40 "$1"
+	expect_move 0 $((8 << 20)) 22020096
+	for k in 2 6 15; do
+		rm -f mnt/fill
+		cp orig mnt/m
+		fill_to $((60 * 1024))
+		FAULT_FILL=$MNT/fill with_fault pwrite "$k" fill \
+		    run --separate-stderr mmmove mnt/m 0 8M 22020096
+		whole_or_nothing moved
+	done
+}
+
+@test "tmpfs: a move while another writer fills the file system: all or nothing" {
+	move_filled_midway tmpfs
+}
+
+@test "ext4: a move while another writer fills the file system: all or nothing" {
+	move_filled_midway ext4
+}
+
+@test "xfs: a move while another writer fills the file system: all or nothing" {
+	move_filled_midway xfs
+}
+
+@test "btrfs: a move while another writer fills the file system: all or nothing" {
+	move_filled_midway btrfs
+	# Copy on write: the fill leaves no room, and the rollback had it.
+	assert_equal "$status" 2
+	assert_equal "$stderr" "mmmove: mnt/m: no space left on the device for the destination; nothing moved"
+}
+
+patch_filled_midway() {
+	need_python
+	build_fault_shim
+	mount_fs "$1"
+	file40 "$1"
+	"$PYTHON3" -c '
+d = bytearray(open("orig", "rb").read())
+d[0:22020096] = b"\xab" * 22020096
+open("patched", "wb").write(d)'
+	rm -f mnt/fill
+	fill_to $((60 * 1024))
+	FAULT_FILL=$MNT/fill with_fault populate 1 fill \
+	    run --separate-stderr mmpatch -x ab --repeat=22020096 mnt/m 0
+	whole_or_nothing patched
+}
+
+@test "tmpfs: a patch while another writer fills the file system: all or nothing" {
+	patch_filled_midway tmpfs
+}
+
+@test "ext4: a patch while another writer fills the file system: all or nothing" {
+	patch_filled_midway ext4
+}
+
+@test "xfs: a patch while another writer fills the file system: all or nothing" {
+	patch_filled_midway xfs
+}
+
+@test "btrfs: a patch while another writer fills the file system: all or nothing" {
+	patch_filled_midway btrfs
+	assert_equal "$status" 2
+}
+
+# At fill levels around what the change needs, with nobody else writing.
+fill_levels() {
+	local fs=$1 kib
+	need_python
+	mount_fs "$fs"
+	file40 "$fs"
+	expect_move 0 $((8 << 20)) 22020096
+	for kib in 8192 16384 20480 22528 32768 45056 65536; do
+		rm -f mnt/fill
+		cp orig mnt/m
+		fill_to "$kib"
+		run --separate-stderr mmmove mnt/m 0 8M 22020096
+		whole_or_nothing moved
+		rm -f mnt/fill
+		cp orig mnt/m
+		fill_to "$kib"
+		run --separate-stderr mmpatch -x ab --repeat=22020096 mnt/m 0
+		not_killed "$status"
+		[ "$status" = 0 ] || assert_equal "$(sum mnt/m)" "$(sum orig)"
+	done
+}
+
+@test "ext4: writers at seven fill levels: all or nothing" {
+	fill_levels ext4
+}
+
+@test "xfs: writers at seven fill levels: all or nothing" {
+	fill_levels xfs
+}
+
+@test "btrfs: writers at seven fill levels: all or nothing" {
+	fill_levels btrfs
+}
