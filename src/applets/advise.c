@@ -152,10 +152,20 @@ advice_error(const char *path, const struct mm_advice *a, int rc,
 {
 	char pct[16];
 
-	switch (rc) {
-	case -ENOTSUP:
+	/* -ENOTSUP and -EOPNOTSUPP are one code on Linux. */
+	if ((rc == -ENOTSUP || rc == -EOPNOTSUPP) &&
+	    (a->flags & MM_ADV_EVICT) == 0 && a->advice < 0)
 		return app_error("advice '%s' is not known to this build "
 		    "(its system headers lack it)", a->name);
+	switch (rc) {
+	case -ENOTSUP:
+#if EOPNOTSUPP != ENOTSUP
+	case -EOPNOTSUPP:
+#endif
+		if (a->flags & MM_ADV_DATA)
+			return app_error("%s: advice '%s': this file system "
+			    "cannot punch holes", path, a->name);
+		break;
 	case -EINVAL:
 		return app_error("%s: this kernel does not support advice "
 		    "'%s' on a mapped file", path, a->name);

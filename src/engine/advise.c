@@ -2,12 +2,16 @@
  * advise.c - the table of advices and madvise over a file, one window of
  * the file at a time.  evict is not an madvise: it writes the dirty pages
  * back (fdatasync) and then drops the range from the page cache
- * (posix_fadvise DONTNEED).
+ * (posix_fadvise DONTNEED).  remove is not an madvise either: MADV_REMOVE
+ * punches whole pages, and so zeroes bytes outside a range whose ends are
+ * not page aligned; remove punches exactly the range instead.
  */
 #include "config.h"
 
 #include <sys/types.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 /* glibc's <sys/mman.h> lags the kernel's: MADV_COLLAPSE and later. */
 #if defined(__has_include)
 #if __has_include(<linux/mman.h>)
@@ -15,9 +19,12 @@
 #endif
 #endif
 
+#include <linux/falloc.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -107,7 +114,7 @@ static const struct mm_advice advices[] = {
 	{ "free", MADV_FREE, 0,
 	    "free private anonymous memory lazily (not for files)" },
 	{ "remove", MADV_REMOVE, MM_ADV_WRITE | MM_ADV_DATA | MM_ADV_LASTING,
-	    "free the range on disk: its data reads back as zeros" },
+	    "zero exactly the range, freeing its blocks (a punched hole)" },
 	{ "dontfork", MADV_DONTFORK, 0,
 	    "do not pass the mapping on to child processes" },
 	{ "dofork", MADV_DOFORK, 0,
@@ -195,6 +202,151 @@ mm_adv_range(const struct mm_file *f, uint64_t off, uint64_t len,
 	return 0;
 }
 
+/* ------------------------------------------------------------ remove */
+
+/* Punch [OFF, OFF+LEN) of FD out, keeping the size; -errno. */
+static int
+punch(int fd, uint64_t off, uint64_t len)
+{
+#ifdef HAVE_FALLOCATE
+	while (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	    (off_t)off, (off_t)len) == -1) {
+		if (errno != EINTR)
+			return errno == ENOSYS ? -EOPNOTSUPP : -errno;
+	}
+	return 0;
+#else
+	(void)fd;
+	(void)off;
+	(void)len;
+	return -EOPNOTSUPP;
+#endif
+}
+
+static int
+write_zeros(int fd, uint64_t off, uint64_t len)
+{
+	static const unsigned char zeros[4096];
+	ssize_t n;
+
+	while (len > 0) {
+		n = pwrite(fd, zeros, len < sizeof(zeros) ? (size_t)len :
+		    sizeof(zeros), (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+void
+mm_adv_hole_plan(uint64_t size, uint64_t off, uint64_t len, uint64_t align,
+    struct mm_adv_hole *h)
+{
+	uint64_t end = off + len, lo, hi;
+
+	lo = off + (align - off % align) % align;
+	hi = end == size ? end : end - end % align;
+	h->head = off;
+	if (lo >= hi) {
+		/* No whole unit inside: every byte is written. */
+		h->headlen = len;
+		h->punch = h->tail = end;
+		h->punchlen = h->taillen = 0;
+		return;
+	}
+	h->headlen = lo - off;
+	h->punch = lo;
+	h->punchlen = hi - lo;
+	h->tail = hi;
+	h->taillen = end - hi;
+}
+
+int
+mm_adv_hole_apply(const struct mm_file *f, const struct mm_adv_hole *h)
+{
+	int rc;
+
+	/* The punch first: if it cannot be done, nothing has changed. */
+	if (h->punchlen > 0 && (rc = punch(f->fd, h->punch, h->punchlen)) < 0)
+		return rc;
+	if (h->headlen > 0 && (rc = write_zeros(f->fd, h->head, h->headlen))
+	    < 0)
+		return rc;
+	if (h->taillen > 0 && (rc = write_zeros(f->fd, h->tail, h->taillen))
+	    < 0)
+		return rc;
+	return 0;
+}
+
+/*
+ * Whether block device F can punch (write zeroes without writing them):
+ * a range too small to hold a whole page is only written, and must not
+ * succeed where a larger one would fail.  0 when it can or when sysfs
+ * does not say.
+ */
+static int
+device_punches(const struct mm_file *f)
+{
+	static const char *where[] = { "queue", "../queue" };
+	struct stat st;
+	char path[96];
+	unsigned long long max;
+	size_t i;
+	FILE *fp;
+	int n;
+
+	if (fstat(f->fd, &st) == -1)
+		return -errno;
+	/* A partition has its disk's queue. */
+	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/%s/"
+		    "write_zeroes_max_bytes", major(st.st_rdev),
+		    minor(st.st_rdev), where[i]);
+		if ((fp = fopen(path, "re")) == NULL)
+			continue;
+		n = fscanf(fp, "%llu", &max);
+		fclose(fp);
+		if (n == 1)
+			return max == 0 ? -EOPNOTSUPP : 0;
+	}
+	return 0;
+}
+
+int
+mm_adv_remove(const struct mm_file *f, uint64_t off, uint64_t len)
+{
+	struct mm_adv_hole h;
+	uint64_t lo, hi;
+	int rc;
+
+	if ((rc = mm_adv_range(f, off, len, &lo, &hi)) < 0)
+		return rc;
+	if (len == 0)
+		return 0;
+	/*
+	 * MADV_REMOVE is this fallocate over whole pages.  Over the exact
+	 * range, the file system zeroes the partial blocks at the ends
+	 * itself, in the same call, and refuses before it changes anything
+	 * if it cannot punch.
+	 */
+	rc = punch(f->fd, off, len);
+	if (rc != -EINVAL || f->kind != MM_KIND_BLOCK)
+		return rc;
+	/* A device punches whole sectors only (an unaligned range: EINVAL). */
+	if ((rc = device_punches(f)) < 0)
+		return rc;
+	mm_adv_hole_plan((uint64_t)f->size, off, len, mm_pagesize(), &h);
+	return mm_adv_hole_apply(f, &h);
+}
+
+/* ------------------------------------------------------------ madvise */
+
 /* Map the cached pages of [P, P+LEN) here, without reading any in. */
 static int
 map_resident(unsigned char *p, size_t len, unsigned char *vec)
@@ -257,6 +409,11 @@ mm_advise(struct mm_file *f, const struct mm_advice *a, uint64_t off,
 
 	if (!(a->flags & MM_ADV_EVICT) && a->advice < 0)
 		return -ENOTSUP;
+	if (a->flags & MM_ADV_DATA) {
+		if ((rc = mm_adv_remove(f, off, len)) == 0)
+			mm_progress_update(progress, len);
+		return rc;
+	}
 	if ((rc = mm_adv_range(f, off, len, &lo, &hi)) < 0)
 		return rc;
 	if (len == 0)
@@ -284,9 +441,8 @@ mm_advise(struct mm_file *f, const struct mm_advice *a, uint64_t off,
 			madvise(m.base, m.baselen, MADV_SEQUENTIAL);
 		for (c = 0; c < n && rc == 0; c += k) {
 			k = n - c < MM_ADV_CHUNK ? n - c : MM_ADV_CHUNK;
-			/* Stop between chunks, but never half-way through
-			 * an advice that changes the data. */
-			if (!(a->flags & MM_ADV_DATA) && mm_signals_pending())
+			/* Stop between chunks. */
+			if (mm_signals_pending())
 				rc = -EINTR;
 			else
 				rc = advise_chunk(f, a, m.data + c, k,

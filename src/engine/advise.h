@@ -44,6 +44,12 @@ const struct mm_advice *mm_advice_find(const char *name);
  * advice; the kernel's -EINVAL when it rejects it; -EINTR when a held
  * signal (mm_signals_hold) stopped the work between windows.  PROGRESS
  * (may be NULL) counts bytes done.
+ *
+ * An advice with MM_ADV_DATA (remove) is never widened: it zeroes exactly
+ * [OFF, OFF+LEN) in one step, as fallocate --punch-hole does, and keeps
+ * the size; -EOPNOTSUPP, with nothing changed, where the file system
+ * cannot punch holes (Linux's -ENOTSUP too: an advice this build lacks
+ * has advice < 0).
  */
 int	mm_advise(struct mm_file *, const struct mm_advice *, uint64_t off,
 	    uint64_t len, struct mm_progress *);

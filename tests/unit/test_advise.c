@@ -1,6 +1,7 @@
 /*
  * test_advise.c - the advice table, ranges widened to pages, residency
- * runs, prefetch with waiting, and evict keeping dirty data.
+ * runs, prefetch with waiting, evict keeping dirty data, and remove
+ * zeroing exactly its range.
  */
 #include "config.h"
 
@@ -302,6 +303,144 @@ test_evict_dirty(void)
 	mm_close(&f);
 }
 
+static void
+test_hole_plan(void)
+{
+	struct mm_adv_hole h;
+	uint64_t ps = 4096, size = 3 * ps + 100;
+
+	mm_adv_hole_plan(size, 100, 10, ps, &h);
+	ok(h.head == 100 && h.headlen == 10 && h.punchlen == 0 &&
+	    h.taillen == 0, "a range inside one page is only written");
+	mm_adv_hole_plan(size, 4000, 200, ps, &h);
+	ok(h.head == 4000 && h.headlen == 200 && h.punchlen == 0 &&
+	    h.taillen == 0, "a range across a boundary without a whole "
+	    "page is only written");
+	mm_adv_hole_plan(size, ps - 10, ps + 20, ps, &h);
+	ok(h.head == ps - 10 && h.headlen == 10 && h.punch == ps &&
+	    h.punchlen == ps && h.tail == 2 * ps && h.taillen == 10,
+	    "three pages: partial, punched, partial");
+	mm_adv_hole_plan(size, ps, 2 * ps, ps, &h);
+	ok(h.headlen == 0 && h.punch == ps && h.punchlen == 2 * ps &&
+	    h.taillen == 0, "whole pages are only punched");
+	mm_adv_hole_plan(size, 50, size - 50, ps, &h);
+	ok(h.head == 50 && h.headlen == ps - 50 && h.punch == ps &&
+	    h.punchlen == size - ps && h.taillen == 0,
+	    "a range to the end of the file punches up to there");
+	mm_adv_hole_plan(size, 3 * ps + 10, 90, ps, &h);
+	ok(h.head == 3 * ps + 10 && h.headlen == 90 && h.punchlen == 0 &&
+	    h.taillen == 0, "inside the partial last page: only written");
+	mm_adv_hole_plan(size, 0, size, ps, &h);
+	ok(h.headlen == 0 && h.punch == 0 && h.punchlen == size &&
+	    h.taillen == 0, "the whole file is one punch");
+	mm_adv_hole_plan(size, 100, 0, ps, &h);
+	ok(h.headlen + h.punchlen + h.taillen == 0,
+	    "an empty range has nothing to do");
+}
+
+/*
+ * Remove [OFF, OFF+LEN) of the file at PATH (SPLIT: in parts, as on a
+ * block device) and zero it in WANT, what PATH must hold: 0 when they
+ * agree and the size is still SIZE.
+ */
+static int
+remove_case(const char *path, unsigned char *want, size_t size, int split,
+    uint64_t off, uint64_t len)
+{
+	struct mm_file f;
+	struct mm_adv_hole h;
+	unsigned char *got;
+	struct stat st;
+	int fd, rc, same;
+
+	memset(want + off, 0, (size_t)len);
+	if ((rc = mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED)) < 0)
+		return rc;
+	if (split) {
+		mm_adv_hole_plan((uint64_t)f.size, off, len, mm_pagesize(),
+		    &h);
+		rc = mm_adv_hole_apply(&f, &h);
+	} else
+		rc = mm_advise(&f, mm_advice_find("remove"), off, len, NULL);
+	mm_close(&f);
+	if (rc < 0)
+		return rc;
+	if ((got = malloc(size + 1)) == NULL)
+		abort();
+	fd = open(path, O_RDONLY);
+	same = fd >= 0 && fstat(fd, &st) == 0 && st.st_size == (off_t)size &&
+	    read(fd, got, size + 1) == (ssize_t)size &&
+	    memcmp(got, want, size) == 0;
+	close(fd);
+	free(got);
+	return same ? 0 : -EILSEQ;
+}
+
+static void
+test_remove(void)
+{
+	struct mm_file f;
+	uint64_t ps = mm_pagesize();
+	size_t size = (size_t)(5 * ps + 100);
+	const char *p = make_file("rm", size, 4);
+	char path[256];
+	unsigned char *want;
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s", p);
+	if ((want = malloc(size)) == NULL)
+		abort();
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || read(fd, want, size) != (ssize_t)size)
+		abort();
+	close(fd);
+	rc = remove_case(path, want, size, 0, 100, 10);
+	if (rc == -EOPNOTSUPP) {
+		for (rc = 0; rc < 13; rc++)
+			ok(1, "# SKIP this file system cannot punch holes");
+		free(want);
+		return;
+	}
+	ok(rc == 0, "remove 100 10 zeroes those 10 bytes (%d)", rc);
+	ok(remove_case(path, want, size, 0, ps - 96, 200) == 0,
+	    "remove across a page boundary zeroes only the range");
+	ok(remove_case(path, want, size, 0, 0, 1) == 0,
+	    "remove of the first byte");
+	ok(remove_case(path, want, size, 0, ps + 7, 3 * ps - 14) == 0,
+	    "remove over whole pages with unaligned ends");
+	ok(remove_case(path, want, size, 0, 4 * ps + 3, ps + 97) == 0,
+	    "remove to the end of the file keeps the size");
+
+	/* What a block device does: pages punched, the ends written. */
+	ok(remove_case(path, want, size, 1, 2 * ps - 5, 10) == 0,
+	    "split: a range without a whole page is written");
+	ok(remove_case(path, want, size, 1, 200, 2 * ps + 11) == 0,
+	    "split: pages punched, partial ends written");
+	ok(remove_case(path, want, size, 1, 3 * ps + 1, 2 * ps + 99) == 0,
+	    "split: a range to the end of the file");
+
+	ok(mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED) == 0,
+	    "open it again");
+	ok(mm_advise(&f, mm_advice_find("remove"), 1, size, NULL) ==
+	    -ERANGE && mm_adv_remove(&f, size + 1, 0) == -ERANGE,
+	    "a range past the end is -ERANGE");
+	ok(mm_adv_remove(&f, size, 0) == 0, "an empty range at the end "
+	    "does nothing");
+	mm_close(&f);
+	ok(remove_case(path, want, size, 0, 0, 0) == 0,
+	    "and the file is as the last remove left it");
+	free(want);
+
+	/* Once more with the whole file. */
+	p = make_file("rmall", size, 5);
+	snprintf(path, sizeof(path), "%s", p);
+	if ((want = calloc(1, size)) == NULL)
+		abort();
+	ok(remove_case(path, want, size, 0, 0, size) == 0,
+	    "remove of a whole file with a partial last page");
+	free(want);
+}
+
 int
 main(void)
 {
@@ -314,6 +453,8 @@ main(void)
 	test_residency();
 	test_advise_errors();
 	test_evict_dirty();
+	test_hole_plan();
+	test_remove();
 	if (system(NULL)) {
 		char cmd[300];
 
