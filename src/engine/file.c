@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
@@ -168,6 +169,18 @@ mm_open(struct mm_file *f, const char *path, enum mm_access access, int flags)
 		mm_close(f);
 		return rc;
 	}
+	return 0;
+}
+
+int
+mm_fsize_check(uint64_t end)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_FSIZE, &rl) == -1)
+		return -errno;
+	if (rl.rlim_cur != RLIM_INFINITY && end > (uint64_t)rl.rlim_cur)
+		return -EFBIG;
 	return 0;
 }
 

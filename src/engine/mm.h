@@ -182,6 +182,16 @@ void	mm_hex_format(const unsigned char *, size_t len, char *out);
 
 /* ---------------------------------------------------------------- writers */
 
+/*
+ * Whether this process may write a file up to offset END (exclusive):
+ * -EFBIG when END passes RLIMIT_FSIZE (ulimit -f).  The kernel refuses
+ * a write or pwrite whose range passes that limit even over bytes that
+ * exist already, and an ftruncate or fallocate that grows a file past
+ * it, but never checks stores through a mapping: a writer asks here
+ * before its first byte changes rather than stop half-way.
+ */
+int	mm_fsize_check(uint64_t end);
+
 /* Exclusive flock on F; waits for other writers. */
 int	mm_lock(const struct mm_file *);
 
@@ -200,8 +210,9 @@ int	mm_signals_pending(void);
  * with memmove semantics, in chunks, updating PROGRESS (may be NULL).
  * Both ranges must lie inside the file (-ERANGE).  The destination is
  * faulted in for writing first, so a full disk under a sparse file is
- * -ENOSPC before anything changes, and a file cut meanwhile -EIO.  The
- * caller locks the file and holds signals.
+ * -ENOSPC before anything changes, a file cut meanwhile -EIO, and a
+ * destination past RLIMIT_FSIZE -EFBIG (mm_fsize_check).  The caller
+ * locks the file and holds signals.
  */
 int	mm_move(struct mm_file *, uint64_t dest, uint64_t src, uint64_t count,
 	    struct mm_progress *);
