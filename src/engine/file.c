@@ -152,7 +152,7 @@ mm_open(struct mm_file *f, const char *path, enum mm_access access, int flags)
 
 	oflags = (access == MM_ACCESS_WRITE ? O_RDWR : O_RDONLY) | O_CLOEXEC;
 	if (flags & MM_OPEN_CREATE)
-		oflags |= O_CREAT;
+		oflags |= O_CREAT | (flags & MM_OPEN_EXCL ? O_EXCL : 0);
 	f->fd = open(path, oflags, 0666);
 	if (f->fd == -1)
 		return -errno;

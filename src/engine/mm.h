@@ -44,6 +44,7 @@ struct mm_file {
 #define MM_OPEN_CREATE	0x1	/* create a missing file (mode 0666 & ~umask) */
 #define MM_OPEN_MAPPED	0x2	/* refuse what cannot be mapped: -ENODEV */
 #define MM_OPEN_NOCREAT	0x4	/* with CREATE: report a missing file as -ENOENT */
+#define MM_OPEN_EXCL	0x8	/* with CREATE: create or fail, -EEXIST */
 
 /*
  * Open PATH ("-" is standard input) for ACCESS.  Directories give -EISDIR.
