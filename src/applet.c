@@ -47,6 +47,9 @@ app_strerror(int err)
 		return "cannot be mapped (a pipe, FIFO, character device or /proc file)";
 	case -EIO:
 		return "I/O error (or the file shrank while mapped)";
+	case -EFBIG:
+		/* Mostly ulimit -f: "File too large" would blame the file. */
+		return "file size limit exceeded";
 	default:
 		return strerror(err < 0 ? -err : err);
 	}
@@ -415,6 +418,7 @@ app_finish(int status)
 		return status;
 	if (err == EPIPE)
 		return EXIT_FAIL;
-	app_error("write error: %s", strerror(err));
+	app_error("write error: %s", err == EFBIG ? app_strerror(-err) :
+	    strerror(err));
 	return EXIT_FAIL;
 }

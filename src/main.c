@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,6 +82,11 @@ main(int argc, char **argv)
 	char *base, buf[256];
 
 	app_finish_at_exit();
+	/*
+	 * Past RLIMIT_FSIZE a write must fail with EFBIG, which every applet
+	 * reports and exits 2 on, not kill it half-way (exit 153).
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	snprintf(buf, sizeof(buf), "%s", argc > 0 ? argv[0] : "mmutils");
 	base = basename(buf);
 	if (strncmp(base, "mm", 2) == 0 && (a = lookup(base + 2)) != NULL)

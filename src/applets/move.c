@@ -71,6 +71,9 @@ move_file(const struct opts *o, const char *path, uint64_t dest,
 	else if (rc == -ENOSPC)
 		st = app_error("%s: no space left on the device for the "
 		    "destination; nothing moved", path);
+	else if (rc == -EFBIG)
+		st = app_error("%s: cannot write up to offset %" PRIu64 ": %s; "
+		    "nothing moved", path, dest + count, app_strerror(rc));
 	else if (rc < 0)
 		st = app_file_error(path, rc);
 	else if (o->verbose)

@@ -4,8 +4,9 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,27 +59,35 @@ parse_size(const char *s, struct mm_size_spec *spec)
 static int
 plan(const struct req *q, uint64_t old, struct mm_resize *r)
 {
-	uint64_t newsize, at = 0;
+	uint64_t newsize, at = 0, cut;
 	int rc;
 
 	if (mm_size_spec_apply(&q->spec, old, &newsize) < 0)
 		return app_error("%s: size %s would make the file larger than "
 		    "2^63-1 bytes (size %ju)", q->path, q->sizestr,
 		    (uintmax_t)old);
-	if (q->at_given && mm_offset_resolve(q->at_val, q->at_neg, old,
-	    &at) < 0)
-		return app_error("%s: offset -%ju is before the start of the "
-		    "file (size %ju)", q->path, (uintmax_t)q->at_val,
-		    (uintmax_t)old);
-	rc = mm_resize_plan(old, newsize, q->at_given, at, r);
-	if (rc == -ERANGE && newsize >= old)
-		return app_error("%s: offset %ju is past the end of the file "
-		    "(size %ju)", q->path, (uintmax_t)at, (uintmax_t)old);
-	if (rc == -ERANGE)
-		return app_error("%s: cannot remove %ju bytes at offset %ju: "
-		    "that passes the end of the file (size %ju)", q->path,
-		    (uintmax_t)(old - newsize), (uintmax_t)at, (uintmax_t)old);
-	if (rc < 0)
+	if (q->at_given) {
+		if (mm_offset_resolve(q->at_val, q->at_neg, old, &at) < 0)
+			return app_error("%s: offset -%ju is before the start "
+			    "of the file (size %ju)", q->path,
+			    (uintmax_t)q->at_val, (uintmax_t)old);
+		if (at > old)
+			return app_error("%s: offset %ju is past the end of "
+			    "the file (size %ju)", q->path, (uintmax_t)at,
+			    (uintmax_t)old);
+		/*
+		 * In the middle, -N names the bytes to remove: fewer than
+		 * typed (truncate's "at most to 0") would be a surprise.
+		 */
+		cut = q->spec.op == MM_SIZE_SHRINK ? q->spec.val :
+		    newsize < old ? old - newsize : 0;
+		if (cut > old - at)
+			return app_error("%s: cannot remove %ju bytes at "
+			    "offset %ju: only %ju bytes follow it (size %ju)",
+			    q->path, (uintmax_t)cut, (uintmax_t)at,
+			    (uintmax_t)(old - at), (uintmax_t)old);
+	}
+	if ((rc = mm_resize_plan(old, newsize, q->at_given, at, r)) < 0)
 		return app_file_error(q->path, rc);
 	r->fill = q->fill.len > 0 ? q->fill.data : NULL;
 	r->fill_len = q->fill.len;
@@ -123,13 +132,42 @@ report(FILE *fp, const char *path, const struct mm_resize *r, int created,
 	fputc('\n', fp);
 }
 
+/*
+ * After a failure, remove PATH, which this run created (MADE: its fstat
+ * then), so that no empty file is left behind; but only while PATH still
+ * names that very file, never one put in its place meanwhile.
+ */
+static int
+remove_created(const char *path, const struct stat *made)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1 || st.st_dev != made->st_dev ||
+	    st.st_ino != made->st_ino)
+		return EXIT_OK;
+	if (unlink(path) == -1)
+		return app_error("%s: cannot remove the file it created: %s",
+		    path, strerror(errno));
+	return EXIT_OK;
+}
+
+/* Why a resize failed, in words; EFBIG names which limit was passed. */
+static const char *
+cause(int rc, uint64_t newsize)
+{
+	if (rc == -EFBIG && mm_fsize_check(newsize) == 0)
+		return "file size limit exceeded (of the file system)";
+	return app_strerror(rc);
+}
+
 static int
 resize_file(const struct req *q, const struct opts *o)
 {
 	struct mm_file f;
 	struct mm_resize r;
 	struct mm_progress progress;
-	int rc, st = EXIT_OK, sig, created = 0;
+	struct stat made;
+	int rc, st = EXIT_OK, sig, created = 0, done = 0;
 
 	if (strcmp(q->path, "-") == 0)
 		return app_error("-: standard input cannot be resized "
@@ -140,6 +178,12 @@ resize_file(const struct req *q, const struct opts *o)
 		/* Like truncate -c: nothing to do, and that is no error. */
 		if (o->no_create)
 			return EXIT_OK;
+		/* There are no bytes to remove in the middle of nothing. */
+		if (q->at_given && q->spec.op == MM_SIZE_SHRINK &&
+		    q->spec.val > 0)
+			return app_error("%s: cannot remove %ju bytes: %s",
+			    q->path, (uintmax_t)q->spec.val,
+			    app_strerror(rc));
 		/* Check against the empty file it would be, then create. */
 		if (plan(q, 0, &r) != 0)
 			return EXIT_FAIL;
@@ -147,9 +191,17 @@ resize_file(const struct req *q, const struct opts *o)
 			report(stdout, q->path, &r, 1, 1);
 			return EXIT_OK;
 		}
+		/*
+		 * Create it new (O_EXCL), to know that a failure may remove
+		 * it; one that appeared meanwhile is opened as it is.
+		 */
 		rc = mm_open(&f, q->path, MM_ACCESS_WRITE,
-		    MM_OPEN_MAPPED | MM_OPEN_CREATE);
-		created = rc == 0;
+		    MM_OPEN_MAPPED | MM_OPEN_CREATE | MM_OPEN_EXCL);
+		if (rc == 0 && fstat(f.fd, &made) == 0)
+			created = 1;
+		else if (rc == -EEXIST)
+			rc = mm_open(&f, q->path, MM_ACCESS_WRITE,
+			    MM_OPEN_MAPPED | MM_OPEN_CREATE);
 	}
 	if (rc < 0)
 		return app_file_error(q->path, rc);
@@ -168,6 +220,9 @@ resize_file(const struct req *q, const struct opts *o)
 		st = app_file_error(q->path, rc);
 		goto out;
 	}
+	/* Bytes that another writer put in are not ours to remove. */
+	if (f.size != 0)
+		created = 0;
 	if (plan(q, (uint64_t)f.size, &r) != 0) {
 		st = EXIT_FAIL;
 		goto out;
@@ -186,13 +241,16 @@ resize_file(const struct req *q, const struct opts *o)
 	if (rc < 0) {
 		st = app_error("%s: cannot resize from %ju to %ju bytes: %s%s",
 		    q->path, (uintmax_t)r.old_size, (uintmax_t)r.new_size,
-		    app_strerror(rc), r.damaged ? "; the file may be damaged" :
-		    "; the file is unchanged");
+		    cause(rc, r.new_size), r.damaged ?
+		    "; the file may be damaged" : created ?
+		    "; the new file is removed" : "; the file is unchanged");
 	} else if (o->sync && fsync(f.fd) == -1) {
 		st = app_error("%s: cannot sync: %s", q->path,
 		    app_strerror(-errno));
-	} else if (o->verbose) {
-		report(stderr, q->path, &r, created, 0);
+	} else {
+		done = 1;
+		if (o->verbose)
+			report(stderr, q->path, &r, created, 0);
 	}
 	sig = mm_signals_release();
 	if (sig != 0)
@@ -201,6 +259,9 @@ out:
 	if (mm_close(&f) < 0 && st == EXIT_OK)
 		st = app_error("%s: close failed: %s", q->path,
 		    strerror(errno));
+	if (created && (!done || st == EXIT_FAIL) &&
+	    remove_created(q->path, &made) != EXIT_OK)
+		st = EXIT_FAIL;
 	return st;
 }
 
@@ -242,8 +303,6 @@ resize_main(int argc, const char **argv)
 
 	memset(&o, 0, sizeof(o));
 	memset(&q, 0, sizeof(q));
-	/* Past RLIMIT_FSIZE, ftruncate must say EFBIG, not kill us. */
-	signal(SIGXFSZ, SIG_IGN);
 	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
 		return EXIT_FAIL;
 	if ((st = app_parse(pc, NULL, NULL)) != 0)

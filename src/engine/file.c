@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
@@ -151,7 +152,7 @@ mm_open(struct mm_file *f, const char *path, enum mm_access access, int flags)
 
 	oflags = (access == MM_ACCESS_WRITE ? O_RDWR : O_RDONLY) | O_CLOEXEC;
 	if (flags & MM_OPEN_CREATE)
-		oflags |= O_CREAT;
+		oflags |= O_CREAT | (flags & MM_OPEN_EXCL ? O_EXCL : 0);
 	f->fd = open(path, oflags, 0666);
 	if (f->fd == -1)
 		return -errno;
@@ -168,6 +169,18 @@ mm_open(struct mm_file *f, const char *path, enum mm_access access, int flags)
 		mm_close(f);
 		return rc;
 	}
+	return 0;
+}
+
+int
+mm_fsize_check(uint64_t end)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_FSIZE, &rl) == -1)
+		return -errno;
+	if (rl.rlim_cur != RLIM_INFINITY && end > (uint64_t)rl.rlim_cur)
+		return -EFBIG;
 	return 0;
 }
 

@@ -44,6 +44,7 @@ struct mm_file {
 #define MM_OPEN_CREATE	0x1	/* create a missing file (mode 0666 & ~umask) */
 #define MM_OPEN_MAPPED	0x2	/* refuse what cannot be mapped: -ENODEV */
 #define MM_OPEN_NOCREAT	0x4	/* with CREATE: report a missing file as -ENOENT */
+#define MM_OPEN_EXCL	0x8	/* with CREATE: create or fail, -EEXIST */
 
 /*
  * Open PATH ("-" is standard input) for ACCESS.  Directories give -EISDIR.
@@ -190,6 +191,16 @@ void	mm_hex_format(const unsigned char *, size_t len, char *out);
 
 /* ---------------------------------------------------------------- writers */
 
+/*
+ * Whether this process may write a file up to offset END (exclusive):
+ * -EFBIG when END passes RLIMIT_FSIZE (ulimit -f).  The kernel refuses
+ * a write or pwrite whose range passes that limit even over bytes that
+ * exist already, and an ftruncate or fallocate that grows a file past
+ * it, but never checks stores through a mapping: a writer asks here
+ * before its first byte changes rather than stop half-way.
+ */
+int	mm_fsize_check(uint64_t end);
+
 /* Exclusive flock on F; waits for other writers. */
 int	mm_lock(const struct mm_file *);
 
@@ -208,8 +219,9 @@ int	mm_signals_pending(void);
  * with memmove semantics, in chunks, updating PROGRESS (may be NULL).
  * Both ranges must lie inside the file (-ERANGE).  The destination is
  * faulted in for writing first, so a full disk under a sparse file is
- * -ENOSPC before anything changes, and a file cut meanwhile -EIO.  The
- * caller locks the file and holds signals.
+ * -ENOSPC before anything changes, a file cut meanwhile -EIO, and a
+ * destination past RLIMIT_FSIZE -EFBIG (mm_fsize_check).  The caller
+ * locks the file and holds signals.
  */
 int	mm_move(struct mm_file *, uint64_t dest, uint64_t src, uint64_t count,
 	    struct mm_progress *);

@@ -180,6 +180,9 @@ mm_move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
 		return -ERANGE;
 	if (count == 0 || dest == src)
 		return 0;
+	/* pwrite would stop at RLIMIT_FSIZE half-way: refuse it now. */
+	if ((rc = mm_fsize_check(dest + count)) < 0)
+		return rc;
 	lo = dest < src ? dest : src;
 	hi = (dest > src ? dest : src) + count;
 	if (hi - lo > SIZE_MAX)

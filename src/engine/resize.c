@@ -471,6 +471,17 @@ mm_resize_apply(struct mm_file *f, struct mm_resize *r)
 	}
 	if ((rc = check_seals(f)) < 0)
 		return rc;
+	/*
+	 * Past RLIMIT_FSIZE the kernel refuses ftruncate and pwrite but not
+	 * the stores of a fill: check once, up front.  Growing writes up to
+	 * the new size, and so does a removal in the middle (the tail that
+	 * moves down ends there) whichever way it is done, so that the
+	 * answer does not depend on the file system.  Only a shrink at the
+	 * end is free, as with truncate.
+	 */
+	if (!(newsize < old && r->at == newsize) &&
+	    (rc = mm_fsize_check(newsize)) < 0)
+		return rc;
 	if (newsize < old && r->at == newsize) {
 		/* Shrinking at the end: the bytes past NEW simply go. */
 		if ((rc = set_size(f, newsize)) < 0)

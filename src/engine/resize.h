@@ -76,7 +76,9 @@ int	mm_resize_plan(uint64_t old, uint64_t newsize, int at_given,
  * reserved before the first byte changes, and a failure undoes what was
  * done, so an error (-ENOSPC, -EFBIG, ...) leaves F as it was; only an
  * I/O error in the middle of a tail move (-EIO with R->damaged set)
- * cannot be undone.  F->size is the new size on success.
+ * cannot be undone.  A change that writes up to a NEW past RLIMIT_FSIZE
+ * (anything but a shrink at the end) is -EFBIG before it starts.
+ * F->size is the new size on success.
  */
 int	mm_resize_apply(struct mm_file *f, struct mm_resize *r);
 

@@ -317,6 +317,35 @@ interrupted_move() {
 	assert_equal "$(cat "$MNT/f")" "hello world, inline"
 }
 
+@test "mmmove past ulimit -f: exit 2 before the first byte moves, the file unchanged" {
+	head -c 1048576 /dev/urandom >f
+	before=$(sum f)
+	# 500 blocks of 1 KiB: pwrite refuses a range past 512000 bytes even
+	# over bytes that exist, so the move must be refused whole.
+	run -2 --separate-stderr bash -c 'ulimit -f 500; exec "$@"' _ \
+	    mmmove f 0 1 1048575
+	assert_equal "$stderr" "mmmove: f: cannot write up to offset 1048575: file size limit exceeded; nothing moved"
+	run -2 --separate-stderr bash -c 'ulimit -f 500; exec "$@"' _ \
+	    mmmove f 600000 0 100
+	assert_equal "$(sum f)" "$before"
+	# A destination inside the limit moves, though the file passes it.
+	run -0 bash -c 'ulimit -f 500; exec "$@"' _ mmmove f 0 600000 100
+	assert_equal "$(mmread -x f 0 100)" "$(mmread -x f 600000 100)"
+}
+
+@test "output past ulimit -f is exit 2 with a message, not death by SIGXFSZ" {
+	# The limit is 1 KiB, not 0: standard error is a file here too.
+	head -c 10000 /dev/urandom >big
+	run -2 --separate-stderr bash -c 'ulimit -f 1; exec "$@" >out' _ \
+	    mmread big
+	assert_equal "$stderr" "mmread: write error: file size limit exceeded"
+	assert_equal "$(stat -c %s out)" 1024
+	head -c 5000 /dev/zero >zeros
+	run -2 --separate-stderr bash -c 'ulimit -f 1; exec "$@" >out' _ \
+	    mmfind -a -x 00 zeros
+	assert_equal "$stderr" "mmfind: write error: file size limit exceeded"
+}
+
 @test "mmmove waits for another writer's lock; --no-lock does not" {
 	command -v flock >/dev/null || skip "flock(1) is not installed"
 	# The holder keeps the lock until told: under valgrind the

@@ -276,7 +276,7 @@ sys.exit(d != want or len(d) != 3 << 20)'
 	run -2 --separate-stderr mmresize --at=12 t.txt +1
 	assert_equal "$stderr" "mmresize: t.txt: offset 12 is past the end of the file (size 11)"
 	run -2 --separate-stderr mmresize --at=8 t.txt -- -4
-	assert_equal "$stderr" "mmresize: t.txt: cannot remove 4 bytes at offset 8: that passes the end of the file (size 11)"
+	assert_equal "$stderr" "mmresize: t.txt: cannot remove 4 bytes at offset 8: only 3 bytes follow it (size 11)"
 	run -2 --separate-stderr mmresize --at=-12 t.txt +1
 	assert_equal "$stderr" "mmresize: t.txt: offset -12 is before the start of the file (size 11)"
 	run -2 --separate-stderr mmresize --at=1 t.txt -- -1M
@@ -314,6 +314,106 @@ sys.exit(d != want or len(d) != 3 << 20)'
 	fi
 }
 
+@test "mmresize --at refuses a removal longer than the rest of the file, naming the count typed" {
+	head -c 1024 /dev/urandom >f
+	before=$(sum f)
+	run -2 --separate-stderr mmresize --at=0 f -- -2000
+	assert_equal "$stderr" "mmresize: f: cannot remove 2000 bytes at offset 0: only 1024 bytes follow it (size 1024)"
+	run -2 --separate-stderr mmresize --at=1 f -- -2000
+	assert_equal "$stderr" "mmresize: f: cannot remove 2000 bytes at offset 1: only 1023 bytes follow it (size 1024)"
+	run -2 --separate-stderr mmresize --at=-1 f -- -2
+	assert_equal "$stderr" "mmresize: f: cannot remove 2 bytes at offset 1023: only 1 bytes follow it (size 1024)"
+	# Other sizes say what the file becomes; --at only says where.
+	run -2 --separate-stderr mmresize --at=1000 f 10
+	assert_equal "$stderr" "mmresize: f: cannot remove 1014 bytes at offset 1000: only 24 bytes follow it (size 1024)"
+	run -2 --separate-stderr mmresize --at=1000 f '<10'
+	assert_equal "$(sum f)" "$before"
+	# Exactly the rest is fine: that is a truncation at AT.
+	run -0 mmresize --at=1000 f -- -24
+	assert_equal "$(stat -c %s f)" 1000
+	run -0 mmresize --at=0 f -- -1000
+	assert_equal "$(stat -c %s f)" 0
+}
+
+@test "mmresize --at with absolute, <, >, / and % sizes inserts or removes at OFFSET" {
+	need_python
+	randfile f 1000 7
+	cp f g
+	run -0 mmresize --at=10 f 1024
+	pyat g 10 24
+	assert_equal "$(sum f)" "$(sum g)"
+	run -0 mmresize --at=5 f '/1000'
+	pyat g 5 -24
+	assert_equal "$(sum f)" "$(sum g)"
+	run -0 mmresize --at=0 f '%512'
+	pyat g 0 24
+	assert_equal "$(sum f)" "$(sum g)"
+	run -0 mmresize --at=-5 f '<1020'
+	pyat g 1019 -4
+	assert_equal "$(sum f)" "$(sum g)"
+	run -0 mmresize --fill=ab --at=3 f '>1022'
+	pyat g 3 2 ab
+	assert_equal "$(sum f)" "$(sum g)"
+}
+
+@test "mmresize --at removing from a missing file is an error and creates nothing" {
+	run -2 --separate-stderr mmresize --at=0 nosuch -- -1
+	assert_equal "$stderr" "mmresize: nosuch: cannot remove 1 bytes: No such file or directory"
+	[ ! -e nosuch ]
+	run -2 --separate-stderr mmresize --dry-run --at=0 nosuch -- -1
+	[ ! -e nosuch ]
+	# As truncate -c: a missing file is nothing to do.
+	run -0 --separate-stderr mmresize -c --at=0 nosuch -- -1
+	[ ! -e nosuch ]
+	# Without --at, as truncate -s -1: an empty file.
+	run -0 mmresize nosuch -- -1
+	assert_equal "$(stat -c %s nosuch)" 0
+}
+
+@test "a failing mmresize leaves no new file behind" {
+	run -2 --separate-stderr bash -c 'ulimit -f 1; exec "$@"' _ mmresize nf 2M
+	assert_equal "$stderr" "mmresize: nf: cannot resize from 0 to 2097152 bytes: file size limit exceeded; the new file is removed"
+	[ ! -e nf ]
+	run -2 --separate-stderr bash -c 'ulimit -f 1; exec "$@"' _ mmresize --fill=ab nf 2M
+	[ ! -e nf ]
+	# Past the file system's own limit (tmpfs has none below 2^63-1).
+	run --separate-stderr mmresize nf 0x7fffffffffffffff
+	if [ "$status" = 0 ]; then
+		rm nf
+	else
+		assert_equal "$status" 2
+		[[ "$stderr" == *"; the new file is removed" ]] || fail "$stderr"
+		[ ! -e nf ]
+	fi
+	# An existing empty file stays.
+	: >empty
+	run -2 --separate-stderr bash -c 'ulimit -f 1; exec "$@"' _ mmresize empty 2M
+	[[ "$stderr" == *"file size limit exceeded; the file is unchanged" ]]
+	[ -e empty ]
+}
+
+@test "mmresize past ulimit -f: exit 2 before the first byte changes, the file unchanged" {
+	head -c 1048576 /dev/urandom >g
+	before=$(sum g)
+	# 500 blocks of 1 KiB: the file is already past the limit.
+	lim() { bash -c 'ulimit -f 500; exec "$@"' _ "$@"; }
+	MMUTILS_NO_FALLOCATE=1 run -2 --separate-stderr lim mmresize --at=1 g -- -1
+	assert_equal "$stderr" "mmresize: g: cannot resize from 1048576 to 1048575 bytes: file size limit exceeded; the file is unchanged"
+	run -2 --separate-stderr lim mmresize --at=4096 g -- -4096
+	[[ "$stderr" == *": file size limit exceeded; the file is unchanged" ]]
+	for grow in "g +1" "--at=0 g +4096" "--at=1 g +1" "--fill=ab g +10" \
+	    "--allocate g +10"; do
+		# shellcheck disable=SC2086
+		run -2 --separate-stderr lim mmresize $grow
+		[[ "$stderr" == *": file size limit exceeded; the file is unchanged" ]] ||
+		    fail "$grow: $stderr"
+	done
+	assert_equal "$(sum g)" "$before"
+	# A shrink at the end writes nothing: as with truncate, it works.
+	run -0 lim mmresize g -- -1
+	assert_equal "$(stat -c %s g)" 1048575
+}
+
 # mount_small: a 2 MiB tmpfs at ./mnt, or skip saying why.
 mount_small() {
 	mkdir -p mnt
@@ -335,6 +435,10 @@ mount_small() {
 		assert_equal "$(stat -c %s mnt/f)" 1000000
 		assert_equal "$(sum mnt/f)" "$before"
 	done
+	# A file it creates for that is removed again.
+	run -2 --separate-stderr mmresize --allocate mnt/nf 4M
+	assert_equal "$stderr" "mmresize: mnt/nf: cannot resize from 0 to 4194304 bytes: No space left on device; the new file is removed"
+	[ ! -e mnt/nf ]
 	# The space is given back: a fitting change still works.
 	run -0 mmresize --allocate mnt/f +500K
 	run -0 mmresize --at=0 --fill=ff mnt/f +100

@@ -1,15 +1,19 @@
 /*
  * test_resize.c - the size grammar, resize plans, resizes at the end and
  * in the middle (both the file system's way and the tail move, which
- * must give the same bytes), fill patterns, and range flushes.
+ * must give the same bytes), fill patterns, range flushes, and the file
+ * size limit (RLIMIT_FSIZE).
  */
 #include "config.h"
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -441,6 +445,138 @@ test_middle(void)
 	    "model, none by the file system");
 }
 
+/* ---------------------------------------------------------------- limit */
+
+#define LIMIT		10000	/* RLIMIT_FSIZE of the child, in bytes */
+#define LIMIT_FILE	20000	/* a file that is already past it */
+
+/* Whether PATH still holds LEN bytes of OLD. */
+static int
+unchanged(const char *path, const unsigned char *old, size_t len)
+{
+	unsigned char *got;
+	size_t gotlen;
+	int same;
+
+	got = read_file(path, &gotlen);
+	same = gotlen == len && memcmp(got, old, len) == 0;
+	free(got);
+	return same;
+}
+
+/* Resize file NAME (LIMIT_FILE bytes) to NEWLEN (at AT): the rc. */
+static int
+limit_resize(const char *name, size_t newlen, int at_given, size_t at,
+    int flags)
+{
+	struct mm_file f;
+	struct mm_resize r;
+	int rc;
+
+	if (mm_open(&f, path_of(name), MM_ACCESS_WRITE, MM_OPEN_MAPPED) < 0)
+		return -999;
+	if ((rc = mm_resize_plan(LIMIT_FILE, newlen, at_given, at, &r)) == 0) {
+		r.flags = flags;
+		rc = mm_resize_apply(&f, &r);
+	}
+	mm_close(&f);
+	return rc;
+}
+
+/*
+ * In a child under RLIMIT_FSIZE of LIMIT bytes (the file is written
+ * before the limit is set): each failed check sets one bit of the exit
+ * status.
+ */
+static int
+limit_child(void)
+{
+	static const struct rlimit rl = { LIMIT, RLIM_INFINITY };
+	unsigned char old[LIMIT_FILE];
+	struct mm_file f;
+	size_t i;
+	int fails = 0, rc;
+
+	for (i = 0; i < sizeof(old); i++)
+		old[i] = (unsigned char)rnd();
+	write_file(path_of("mv"), old, LIMIT_FILE);
+	write_file(path_of("l1"), old, LIMIT_FILE);
+	write_file(path_of("l2"), old, LIMIT_FILE);
+	write_file(path_of("l3"), old, LIMIT_FILE);
+	write_file(path_of("l4"), old, LIMIT_FILE);
+	signal(SIGXFSZ, SIG_IGN);
+	if (setrlimit(RLIMIT_FSIZE, &rl) == -1)
+		return 0xff;
+	if (mm_fsize_check(0) != 0 || mm_fsize_check(LIMIT) != 0)
+		fails |= 0x01;
+	if (mm_fsize_check(LIMIT + 1) != -EFBIG ||
+	    mm_fsize_check(MM_OFF_MAX) != -EFBIG)
+		fails |= 0x02;
+	/* pwrite past the limit fails even over existing bytes. */
+	if (mm_open(&f, path_of("mv"), MM_ACCESS_WRITE, MM_OPEN_MAPPED) < 0)
+		return 0xff;
+	rc = mm_move(&f, 0, 1, LIMIT_FILE - 1, NULL);
+	mm_close(&f);
+	if (rc != -EFBIG || !unchanged(path_of("mv"), old, LIMIT_FILE))
+		fails |= 0x04;
+	mm_open(&f, path_of("mv"), MM_ACCESS_WRITE, MM_OPEN_MAPPED);
+	rc = mm_move(&f, 1, 0, LIMIT - 1, NULL);
+	mm_close(&f);
+	if (rc != 0)
+		fails |= 0x08;
+	/* Growth, and removals in the middle either way, before a byte. */
+	if (limit_resize("l1", LIMIT_FILE + 4096, 0, 0, 0) != -EFBIG ||
+	    !unchanged(path_of("l1"), old, LIMIT_FILE))
+		fails |= 0x10;
+	if (limit_resize("l2", LIMIT_FILE - 4096, 1, 4096, 0) != -EFBIG ||
+	    !unchanged(path_of("l2"), old, LIMIT_FILE))
+		fails |= 0x20;
+	if (limit_resize("l3", LIMIT_FILE - 1, 1, 1,
+	    MM_RESIZE_NO_FALLOCATE) != -EFBIG ||
+	    !unchanged(path_of("l3"), old, LIMIT_FILE))
+		fails |= 0x40;
+	/* A shrink at the end writes nothing: as truncate, it may. */
+	if (limit_resize("l4", LIMIT_FILE - 1, 0, 0, 0) != 0)
+		fails |= 0x80;
+	return fails;
+}
+
+static void
+test_limit(void)
+{
+	static const char *what[] = {
+		"mm_fsize_check allows writing up to the limit",
+		"mm_fsize_check refuses a byte past the limit (-EFBIG)",
+		"mm_move past the limit is -EFBIG, file unchanged",
+		"mm_move within the limit works in a file past it",
+		"growing past the limit is -EFBIG, file unchanged",
+		"removing in the middle (fallocate allowed) past the limit "
+		    "is -EFBIG",
+		"removing in the middle (tail moved) past the limit is "
+		    "-EFBIG, file unchanged",
+		"shrinking at the end of a file past the limit works",
+	};
+	struct rlimit rl;
+	pid_t pid;
+	int status, i;
+
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY)
+		ok(mm_fsize_check(MM_OFF_MAX) == 0,
+		    "mm_fsize_check: no limit, any size");
+	fflush(stdout);
+	if ((pid = fork()) == -1)
+		abort();
+	if (pid == 0)
+		_exit(limit_child());
+	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) == 0xff) {
+		ok(0, "the limit child ran (status %#x)", status);
+		return;
+	}
+	for (i = 0; i < 8; i++)
+		ok(!(WEXITSTATUS(status) & (1 << i)), "%s", what[i]);
+}
+
 /* ---------------------------------------------------------------- flush */
 
 static void
@@ -499,6 +635,7 @@ main(void)
 	test_fill();
 	test_middle();
 	test_flush();
+	test_limit();
 	rc = tap_done();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
