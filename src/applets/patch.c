@@ -4,11 +4,14 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "applet.h"
 #include "engine/patch.h"
@@ -18,7 +21,7 @@ static const char *usage_ops = "[OPTION]... FILE OFFSET [TEXT]\n"
 
 struct opts {
 	char	*hex, *from, *expect, *expect_text, *repeat, *script, *undo;
-	int	 dry_run, verbose, sync, no_lock;
+	int	 dry_run, verbose, sync, no_lock, resume;
 };
 
 /* Where the edits came from, for messages: "SRC:LINE: ". */
@@ -30,6 +33,23 @@ static const char *
 src_name(const char *path)
 {
 	return strcmp(path, "-") == 0 ? "standard input" : path;
+}
+
+/*
+ * Does PATH name standard input: "-", /dev/stdin, /proc/self/fd/0 or any
+ * other name of the file open on descriptor 0?
+ */
+static int
+is_stdin(const char *path)
+{
+	struct stat st, in;
+
+	if (strcmp(path, "-") == 0 || strcmp(path, "/dev/stdin") == 0 ||
+	    strcmp(path, "/dev/fd/0") == 0 ||
+	    strcmp(path, "/proc/self/fd/0") == 0)
+		return 1;
+	return fstat(STDIN_FILENO, &in) == 0 && stat(path, &st) == 0 &&
+	    st.st_dev == in.st_dev && st.st_ino == in.st_ino;
 }
 
 /* "fix.patch:3: " for an edit read from a file, "" for the command line. */
@@ -85,6 +105,10 @@ parse_message(const struct mm_patch *p, const struct source *src)
 	case MM_PATCH_TOO_MANY:
 		return app_error("%sthe data repeated is larger than the "
 		    "largest file (2^63-1 bytes)", w);
+	case MM_PATCH_EXPECT_LEN:
+		return app_error("%sOLDHEX has %zu bytes but NEWHEX has %"
+		    PRIu64 "; they must be of one length", w, er->explen,
+		    er->total);
 	default:
 		return app_error("%s", app_strerror(er->rc));
 	}
@@ -219,6 +243,26 @@ build(struct mm_patch *p, const struct opts *o, const char *path,
 	memset(&t, 0, sizeof(t));
 	if (o->repeat != NULL && app_size("repeat count", o->repeat, &repeat))
 		return EXIT_FAIL;
+	/*
+	 * The expectation guards exactly the bytes written: a shorter one
+	 * would let the rest be overwritten unchecked.
+	 */
+	if ((o->expect != NULL || o->expect_text != NULL) && (data->len == 0 ?
+	    expect->len != 0 : repeat > MM_OFF_MAX / data->len ||
+	    expect->len != data->len * repeat)) {
+		char times[64] = "";
+
+		if (repeat != 1)
+			snprintf(times, sizeof(times), " (%zu bytes %" PRIu64
+			    " times)", data->len, repeat);
+		if (data->len != 0 && repeat > MM_OFF_MAX / data->len)
+			return app_usage("the expectation has %zu bytes but "
+			    "the data written is larger than the largest "
+			    "file", expect->len);
+		return app_usage("the expectation has %zu bytes but the data "
+		    "written has %" PRIu64 "%s; they must be of one length",
+		    expect->len, (uint64_t)data->len * repeat, times);
+	}
 	if (o->script != NULL) {
 		if ((rc = mm_bytes_file(o->script, &in)) < 0)
 			return app_file_error(src_name(o->script), rc);
@@ -252,6 +296,7 @@ static int
 run(const struct opts *o, const char *path, struct mm_patch *p,
     const struct source *src)
 {
+	struct mm_undo u = { -1, NULL, 0, 0 };
 	struct mm_file f;
 	off_t size0;
 	int rc, sig = 0, st = EXIT_OK;
@@ -274,10 +319,14 @@ run(const struct opts *o, const char *path, struct mm_patch *p,
 		goto out;
 	}
 	if (o->undo != NULL && (rc = mm_patch_save_undo(p, o->undo,
-	    undo_comment(path, o->undo))) < 0) {
+	    undo_comment(path, o->undo), &u)) < 0) {
 		if (rc == -EINVAL)
 			st = app_error("%s: the undo file cannot be the file "
 			    "being patched; nothing written", o->undo);
+		else if (rc == -EEXIST)
+			st = app_error("%s: the undo file exists already (an "
+			    "undo is never overwritten); nothing written",
+			    o->undo);
 		else
 			st = app_error("%s: cannot save the undo script: %s; "
 			    "nothing written", o->undo, app_strerror(rc));
@@ -285,6 +334,18 @@ run(const struct opts *o, const char *path, struct mm_patch *p,
 	}
 	if (mm_patch_apply(p) < 0) {
 		st = check_message(p, src, path, size0);
+		/* The undo of a change that did not happen would mislead. */
+		if (u.name != NULL) {
+			if (mm_patch_unchanged(p) == 1) {
+				if ((rc = mm_undo_remove(&u)) < 0)
+					app_error("%s: cannot remove the undo "
+					    "script: %s", o->undo,
+					    app_strerror(rc));
+			} else
+				app_error("%s: kept: %s may be partly changed; "
+				    "'mmpatch --resume --script=%s %s' undoes "
+				    "it", o->undo, path, o->undo, path);
+		}
 		goto release;
 	}
 	if (o->verbose)
@@ -295,6 +356,7 @@ release:
 	if (sig != 0)
 		st = 128 + sig;
 out:
+	mm_undo_close(&u);
 	mm_patch_free(p);
 	mm_close(&f);
 	return st;
@@ -311,8 +373,8 @@ patch_main(int argc, const char **argv)
 		    "the data is the whole content of FILE ('-': standard "
 		    "input)", "FILE" },
 		{ "expect", '\0', POPT_ARG_STRING, &o.expect, 0,
-		    "write only if the bytes at OFFSET are these (else exit 1)",
-		    "HEX" },
+		    "write only if the bytes at OFFSET are these, as many as "
+		    "written (else exit 1)", "HEX" },
 		{ "expect-text", '\0', POPT_ARG_STRING, &o.expect_text, 0,
 		    "the same, with the bytes of TEXT", "TEXT" },
 		{ "repeat", '\0', POPT_ARG_STRING, &o.repeat, 0,
@@ -321,7 +383,11 @@ patch_main(int argc, const char **argv)
 		    "apply a patch script: lines 'OFFSET NEWHEX [OLDHEX]'",
 		    "SCRIPT" },
 		{ "undo", '\0', POPT_ARG_STRING, &o.undo, 0,
-		    "first save a script that undoes the patch", "UNDO" },
+		    "first save a script that undoes the patch in UNDO, a new "
+		    "file", "UNDO" },
+		{ "resume", '\0', POPT_ARG_NONE, &o.resume, 0,
+		    "let an expectation hold where bytes are already the new "
+		    "ones (finish or undo a batch cut short)", NULL },
 		{ "dry-run", '\0', POPT_ARG_NONE, &o.dry_run, 0,
 		    "print 'OFFSET: OLDHEX -> NEWHEX' per edit, change nothing",
 		    NULL },
@@ -393,7 +459,7 @@ patch_main(int argc, const char **argv)
 			goto done;
 		}
 		if (strcmp(offstr, "-") == 0 && o.from != NULL &&
-		    strcmp(o.from, "-") == 0) {
+		    is_stdin(o.from)) {
 			app_usage("standard input cannot give both the offsets "
 			    "and the data");
 			goto done;
@@ -415,7 +481,8 @@ patch_main(int argc, const char **argv)
 		goto done;
 	}
 	p.flags = (o.undo != NULL || o.dry_run || o.verbose ?
-	    MM_PATCH_KEEP_OLD : 0) | (o.sync ? MM_PATCH_SYNC : 0);
+	    MM_PATCH_KEEP_OLD : 0) | (o.sync ? MM_PATCH_SYNC : 0) |
+	    (o.resume ? MM_PATCH_RESUME : 0);
 	if ((st = build(&p, &o, path, offstr, &data, &expect, &src)) != 0)
 		goto done;
 	st = run(&o, path, &p, &src);

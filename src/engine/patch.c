@@ -111,6 +111,11 @@ mm_patch_add(struct mm_patch *p, const struct mm_edit *e)
 
 	if (e->len != 0 && e->repeat > MM_OFF_MAX / e->len)
 		return fail(p, MM_PATCH_TOO_MANY, -EOVERFLOW, e->line, e->tok);
+	if (e->expect != NULL && e->explen != (uint64_t)e->len * e->repeat) {
+		p->err.explen = e->explen;
+		p->err.total = (uint64_t)e->len * e->repeat;
+		return fail(p, MM_PATCH_EXPECT_LEN, -EINVAL, e->line, e->tok);
+	}
 	if (p->n == p->cap) {
 		cap = p->cap ? p->cap * 2 : 64;
 		if (cap > SIZE_MAX / sizeof(*ne) ||
@@ -473,6 +478,26 @@ map_windows(struct mm_patch *p, uint64_t size)
 	return 0;
 }
 
+/*
+ * RESUME: a batch cut short left each byte either as expected (the edit
+ * not made yet) or already new; anything else is a real mismatch.
+ */
+static int
+partly_done(const struct mm_edit *e, const unsigned char *cur)
+{
+	size_t i, j;
+
+	if (e->len == 0 || e->explen != e->total)
+		return 0;
+	for (i = 0, j = 0; i < e->explen; i++) {
+		if (cur[i] != e->expect[i] && cur[i] != e->data[j])
+			return 0;
+		if (++j == e->len)
+			j = 0;
+	}
+	return 1;
+}
+
 /* Under the guard: compare the expectations, save the old bytes. */
 static int
 read_pass(void *arg)
@@ -493,7 +518,8 @@ read_pass(void *arg)
 			e = &p->e[p->order[k]];
 			if (e->expect != NULL && (e->explen > size - e->off ||
 			    (e->explen > 0 && memcmp(at(w, e->off), e->expect,
-			    e->explen) != 0))) {
+			    e->explen) != 0 && !((p->flags & MM_PATCH_RESUME) &&
+			    partly_done(e, at(w, e->off)))))) {
 				p->err.edit = p->order[k];
 				p->err.foundlen = e->explen > size - e->off ?
 				    0 : e->explen < sizeof(p->err.found) ?
@@ -504,8 +530,14 @@ read_pass(void *arg)
 				    e->line, e->tok);
 			}
 			if ((p->flags & MM_PATCH_KEEP_OLD) && e->total > 0) {
+				/*
+				 * What was there before the batch: the
+				 * expected bytes, though some be new
+				 * already (RESUME).
+				 */
 				e->old = old;
-				memcpy(old, at(w, e->off), (size_t)e->total);
+				memcpy(old, e->expect != NULL ? e->expect :
+				    at(w, e->off), (size_t)e->total);
 				old += e->total;
 			}
 		}
@@ -774,11 +806,18 @@ mm_patch_apply(struct mm_patch *p)
 
 /* ---------------------------------------------------------------- undo */
 
+/*
+ * Output gathered in a buffer of the heap.  Each piece is formatted
+ * straight into it, so the undo costs what it writes: a one-byte edit
+ * is a handful of bytes of work, not a block.
+ */
+#define WBUF_SIZE	(64 * 1024)
+
 struct wbuf {
-	int	fd;
-	int	err;
-	size_t	n;
-	char	buf[64 * 1024];
+	int	 fd;
+	int	 err;
+	size_t	 n;
+	char	*buf;
 };
 
 static int
@@ -800,6 +839,15 @@ wb_flush(struct wbuf *w)
 	return -w->err;
 }
 
+/* Room for at least NEED bytes (NEED <= WBUF_SIZE); what there is. */
+static size_t
+wb_room(struct wbuf *w, size_t need)
+{
+	if (WBUF_SIZE - w->n < need)
+		wb_flush(w);
+	return WBUF_SIZE - w->n;
+}
+
 static void
 wb_put(struct wbuf *w, const void *s, size_t len)
 {
@@ -807,9 +855,8 @@ wb_put(struct wbuf *w, const void *s, size_t len)
 	size_t n;
 
 	while (len > 0 && w->err == 0) {
-		if (w->n == sizeof(w->buf))
-			wb_flush(w);
-		n = sizeof(w->buf) - w->n < len ? sizeof(w->buf) - w->n : len;
+		n = wb_room(w, 1);
+		n = n < len ? n : len;
 		memcpy(w->buf + w->n, p, n);
 		w->n += n;
 		p += n;
@@ -820,96 +867,75 @@ wb_put(struct wbuf *w, const void *s, size_t len)
 static void
 wb_hex(struct wbuf *w, const unsigned char *p, size_t len)
 {
-	char hex[2 * 4096 + 1];
 	size_t n;
 
-	for (; len > 0; p += n, len -= n) {
-		n = len < 4096 ? len : 4096;
-		mm_hex_format(p, n, hex);
-		wb_put(w, hex, 2 * n);
+	/* mm_hex_format ends with a NUL: one byte more than the digits. */
+	while (len > 0 && w->err == 0) {
+		n = (wb_room(w, 3) - 1) / 2;
+		n = n < len ? n : len;
+		mm_hex_format(p, n, w->buf + w->n);
+		w->n += 2 * n;
+		p += n;
+		len -= n;
 	}
 }
 
-/* DATA repeated: whole copies gathered into blocks, not byte by byte. */
+/* DATA REPEAT times: the hex of one copy, copied on, never reformatted. */
 static void
 wb_hex_repeat(struct wbuf *w, const unsigned char *data, size_t len,
     uint64_t repeat)
 {
-	unsigned char block[4096];
-	size_t per, k;
+	char *one;
+	size_t start;
 
-	if (len == 0 || len > sizeof(block)) {
-		for (; repeat > 0; repeat--)
+	if (repeat == 1 || len == 0 || len > WBUF_SIZE / 4) {
+		for (; repeat > 0 && w->err == 0; repeat--)
 			wb_hex(w, data, len);
 		return;
 	}
-	per = sizeof(block) / len;
-	for (k = 0; k < per; k++)
-		memcpy(block + k * len, data, len);
-	for (; repeat >= per; repeat -= per)
-		wb_hex(w, block, per * len);
-	wb_hex(w, block, (size_t)repeat * len);
+	wb_room(w, 2 * len + 1);
+	start = w->n;
+	wb_hex(w, data, len);
+	one = w->buf + start;
+	/* Kept until the buffer fills; then from the start of the next. */
+	for (repeat--; repeat > 0 && w->err == 0; repeat--) {
+		if (WBUF_SIZE - w->n < 2 * len) {
+			wb_flush(w);
+			memmove(w->buf, one, 2 * len);
+			one = w->buf;
+			w->n = 2 * len;
+			continue;
+		}
+		memcpy(w->buf + w->n, one, 2 * len);
+		w->n += 2 * len;
+	}
+}
+
+/* Decimal OFF and a blank, without printf's cost per edit. */
+static void
+wb_offset(struct wbuf *w, uint64_t off)
+{
+	char num[24], *s = num + sizeof(num);
+
+	*--s = ' ';
+	do {
+		*--s = (char)('0' + off % 10);
+		off /= 10;
+	} while (off > 0);
+	wb_put(w, s, (size_t)(num + sizeof(num) - s));
 }
 
 static int
-sync_dir_of(const char *path)
+write_undo(const struct mm_patch *p, int fd, const char *comment)
 {
-	char *dir, *slash;
-	int fd, rc = 0;
-
-	if ((dir = strdup(path)) == NULL)
-		return -ENOMEM;
-	if ((slash = strrchr(dir, '/')) == NULL)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (fsync(fd) == -1 && errno != EINVAL && errno != EROFS)
-			rc = -errno;
-		close(fd);
-	}
-	free(dir);
-	return rc;
-}
-
-int
-mm_patch_save_undo(const struct mm_patch *p, const char *path,
-    const char *comment)
-{
-	static struct wbuf w;
-	struct stat st, fst;
-	char num[32];
+	struct wbuf w;
 	size_t i;
-	int fd, rc = 0, to_stdout = strcmp(path, "-") == 0;
 
-	if (!(p->flags & MM_PATCH_KEEP_OLD) || p->f == NULL)
-		return -EINVAL;
-	if (to_stdout)
-		fd = STDOUT_FILENO;
-	else if ((fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK |
-	    O_NOCTTY | O_CLOEXEC, 0666)) == -1)
-		return -errno;
-	/* Never truncate the very file about to be patched. */
-	if (fstat(fd, &st) == -1 || fstat(p->f->fd, &fst) == -1) {
-		rc = -errno;
-		goto out;
-	}
-	if (st.st_dev == fst.st_dev && st.st_ino == fst.st_ino) {
-		rc = -EINVAL;
-		goto out;
-	}
-	if (!to_stdout && S_ISREG(st.st_mode) && ftruncate(fd, 0) == -1) {
-		rc = -errno;
-		goto out;
-	}
-	if (!to_stdout)
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	w.fd = fd;
 	w.err = 0;
 	w.n = 0;
+	if ((w.buf = malloc(WBUF_SIZE)) == NULL)
+		return -ENOMEM;
 	if (comment != NULL) {
 		wb_put(&w, "# ", 2);
 		wb_put(&w, comment, strlen(comment));
@@ -920,25 +946,182 @@ mm_patch_save_undo(const struct mm_patch *p, const char *path,
 
 		if (e->total == 0)
 			continue;
-		snprintf(num, sizeof(num), "%" PRIu64 " ", e->off);
-		wb_put(&w, num, strlen(num));
+		wb_offset(&w, e->off);
 		wb_hex(&w, e->old, (size_t)e->total);
 		wb_put(&w, " ", 1);
 		wb_hex_repeat(&w, e->data, e->len, e->repeat);
 		wb_put(&w, "\n", 1);
 	}
-	if ((rc = wb_flush(&w)) < 0)
-		goto out;
-	if (fsync(fd) == -1 && errno != EINVAL && errno != EROFS) {
-		rc = -errno;
-		goto out;
+	wb_flush(&w);
+	free(w.buf);
+	return -w.err;
+}
+
+static int
+sync_fd(int fd)
+{
+	/* Pipes and terminals (an undo to standard output) cannot sync. */
+	if (fsync(fd) == -1 && errno != EINVAL && errno != EROFS)
+		return -errno;
+	return 0;
+}
+
+/* Open PATH's directory, and point *BASE at PATH's last component. */
+static int
+open_dir_of(const char *path, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	if (slash == NULL) {
+		*base = path;
+		fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return fd == -1 ? -errno : fd;
 	}
-	if (!to_stdout)
-		rc = sync_dir_of(path);
-out:
-	if (!to_stdout && close(fd) == -1 && rc == 0)
-		rc = -errno;
+	*base = slash + 1;
+	if ((dir = strndup(path, slash == path ? 1 : (size_t)(slash -
+	    path))) == NULL)
+		return -ENOMEM;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	return fd == -1 ? -errno : fd;
+}
+
+void
+mm_undo_close(struct mm_undo *u)
+{
+	if (u->dirfd >= 0)
+		close(u->dirfd);
+	free(u->name);
+	u->dirfd = -1;
+	u->name = NULL;
+}
+
+int
+mm_undo_remove(struct mm_undo *u)
+{
+	struct stat st;
+	int rc = 0;
+
+	if (u->dirfd < 0 || u->name == NULL)
+		return 0;
+	/* Only the file saved: never one put in its place since. */
+	if (fstatat(u->dirfd, u->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_dev == u->dev && st.st_ino == u->ino) {
+		if (unlinkat(u->dirfd, u->name, 0) == -1)
+			rc = -errno;
+		else
+			rc = sync_fd(u->dirfd);
+	}
+	mm_undo_close(u);
 	return rc;
+}
+
+int
+mm_patch_save_undo(const struct mm_patch *p, const char *path,
+    const char *comment, struct mm_undo *u)
+{
+	struct stat st, fst;
+	const char *base;
+	int fd, rc;
+
+	u->dirfd = -1;
+	u->name = NULL;
+	if (!(p->flags & MM_PATCH_KEEP_OLD) || p->f == NULL)
+		return -EINVAL;
+	if (fstat(p->f->fd, &fst) == -1)
+		return -errno;
+	if (strcmp(path, "-") == 0) {
+		/* Never write into the very file about to be patched. */
+		if (fstat(STDOUT_FILENO, &st) == -1)
+			return -errno;
+		if (st.st_dev == fst.st_dev && st.st_ino == fst.st_ino)
+			return -EINVAL;
+		if ((rc = write_undo(p, STDOUT_FILENO, comment)) < 0)
+			return rc;
+		return sync_fd(STDOUT_FILENO);
+	}
+	/*
+	 * The directory is held open: the file is made, synced and, if
+	 * need be, removed in this very directory, whatever is renamed.
+	 */
+	if ((u->dirfd = open_dir_of(path, &base)) < 0) {
+		rc = u->dirfd;
+		u->dirfd = -1;
+		return rc;
+	}
+	if (*base == '\0') {
+		mm_undo_close(u);
+		return -EISDIR;
+	}
+	/*
+	 * Only a new file: an earlier undo is never lost, and a symbolic
+	 * link planted here never leads the write elsewhere.  0600: it
+	 * holds the old bytes, which may be secret.
+	 */
+	fd = openat(u->dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_NOCTTY | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		rc = -errno;
+		if (rc == -EEXIST && fstatat(u->dirfd, base, &st, 0) == 0 &&
+		    st.st_dev == fst.st_dev && st.st_ino == fst.st_ino)
+			rc = -EINVAL;
+		mm_undo_close(u);
+		return rc;
+	}
+	if ((u->name = strdup(base)) == NULL || fstat(fd, &st) == -1) {
+		rc = u->name == NULL ? -ENOMEM : -errno;
+		unlinkat(u->dirfd, base, 0);
+		close(fd);
+		mm_undo_close(u);
+		return rc;
+	}
+	u->dev = st.st_dev;
+	u->ino = st.st_ino;
+	rc = write_undo(p, fd, comment);
+	if (rc == 0)
+		rc = sync_fd(fd);
+	if (close(fd) == -1 && rc == 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = sync_fd(u->dirfd);
+	if (rc < 0) {
+		mm_undo_remove(u);
+		return rc;
+	}
+	return 0;
+}
+
+int
+mm_patch_unchanged(const struct mm_patch *p)
+{
+	unsigned char buf[64 * 1024];
+	const struct mm_edit *e;
+	uint64_t done;
+	size_t i, n;
+	ssize_t r;
+
+	if (!(p->flags & MM_PATCH_KEEP_OLD) || p->f == NULL)
+		return -EINVAL;
+	for (i = 0; i < p->n; i++) {
+		e = &p->e[i];
+		for (done = 0; done < e->total; done += n) {
+			n = e->total - done < sizeof(buf) ?
+			    (size_t)(e->total - done) : sizeof(buf);
+			r = pread(p->f->fd, buf, n, (off_t)(e->off + done));
+			if (r == -1 && errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			if (r == -1)
+				return -errno;
+			/* Short: the file shrank, the old bytes are gone. */
+			if ((size_t)r != n || memcmp(buf, e->old + done, n) != 0)
+				return 0;
+		}
+	}
+	return 1;
 }
 
 int

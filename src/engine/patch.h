@@ -10,6 +10,8 @@
 #ifndef MM_PATCH_H
 #define MM_PATCH_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +41,8 @@ enum mm_patch_why {
 	MM_PATCH_BAD_HEX,	/* tok; pos: the offending character */
 	MM_PATCH_OTHER_FILE,	/* tok: a FILE: prefix naming another file */
 	MM_PATCH_TOO_MANY,	/* the repeat count overflows */
+	MM_PATCH_EXPECT_LEN,	/* explen, total: EXPECT is not as long as
+				   the data written */
 	MM_PATCH_BEFORE_START,	/* edit: a negative offset before byte 0 */
 	MM_PATCH_PAST_END,	/* edit: the offset is past the end */
 	MM_PATCH_TOO_LONG,	/* edit: the data would pass the end */
@@ -57,6 +61,8 @@ struct mm_patch_error {
 	size_t			 other;		/* OVERLAP: the earlier edit */
 	unsigned char		 found[32];	/* MISMATCH: what is there */
 	size_t			 foundlen;
+	size_t			 explen;	/* EXPECT_LEN: the lengths */
+	uint64_t		 total;
 };
 
 struct mm_patch_win;
@@ -77,12 +83,19 @@ struct mm_patch {
 
 #define MM_PATCH_KEEP_OLD	0x1	/* save the old bytes (undo, reports) */
 #define MM_PATCH_SYNC		0x2	/* msync the written ranges */
+#define MM_PATCH_RESUME		0x4	/* an expectation also holds where
+					   bytes are already the new ones */
 
 void	mm_patch_init(struct mm_patch *, int flags);
 /* Unmap, free every edit and buffer; the struct may be initialised again. */
 void	mm_patch_free(struct mm_patch *);
 
-/* Append one edit (copied; its pointers must outlive the patch). */
+/*
+ * Append one edit (copied; its pointers must outlive the patch).  An
+ * expectation must be exactly as long as the data written (LEN * REPEAT):
+ * -EINVAL (MM_PATCH_EXPECT_LEN) otherwise, since bytes written but not
+ * expected would be overwritten unchecked.
+ */
 int	mm_patch_add(struct mm_patch *, const struct mm_edit *);
 
 /*
@@ -94,7 +107,8 @@ int	mm_patch_parse_offsets(struct mm_patch *, const unsigned char *text,
 	    size_t len, const char *file, const struct mm_edit *template);
 /*
  * A patch script: lines "OFFSET NEWHEX [OLDHEX]", '#' starts a comment,
- * blank lines are skipped.  OLDHEX, when given, is the expectation.
+ * blank lines are skipped.  OLDHEX, when given, is the expectation, and
+ * as long as NEWHEX.
  */
 int	mm_patch_parse_script(struct mm_patch *, const unsigned char *text,
 	    size_t len);
@@ -103,7 +117,10 @@ int	mm_patch_parse_script(struct mm_patch *, const unsigned char *text,
  * Check the whole batch against F (opened MM_ACCESS_WRITE or COPY, locked
  * by the caller): resolve the offsets, require every edit inside the file,
  * refuse edits whose bytes (written or expected) overlap, compare every
- * expectation, and with KEEP_OLD save the current bytes.  Nothing is
+ * expectation, and with KEEP_OLD save the current bytes.  With RESUME
+ * an expectation holds too where each byte is either the expected or
+ * the new one (a batch cut short by a kill or a power cut), and the old
+ * bytes kept are the expected ones.  Nothing is
  * written.  -ERANGE (a range), -ECANCELED (an expectation), or -errno;
  * the details are in the patch's err.  The touched pages stay mapped for
  * mm_patch_apply.
@@ -118,15 +135,38 @@ int	mm_patch_check(struct mm_patch *, struct mm_file *);
  */
 int	mm_patch_apply(struct mm_patch *);
 
+/* An undo script saved: enough to remove it again, and only it. */
+struct mm_undo {
+	int		 dirfd;		/* its directory; -1: none (stdout) */
+	char		*name;		/* its name in that directory */
+	dev_t		 dev;
+	ino_t		 ino;
+};
+
 /*
- * Save, durably (fsync of the file and its directory), a script that
- * undoes the checked batch: for each edit "OFFSET OLDHEX NEWHEX", which
- * restores the old bytes only where the new ones are still there.
- * COMMENT becomes the first line.  Needs KEEP_OLD.  Refuses (-EINVAL) a
- * PATH that is the patched file itself.
+ * Save, durably, a script that undoes the checked batch: for each edit
+ * "OFFSET OLDHEX NEWHEX", which restores the old bytes only where the
+ * new ones are still there.  COMMENT becomes the first line.  Needs
+ * KEEP_OLD.  PATH "-" is standard output; any other PATH is created new
+ * (O_EXCL, never through a symbolic link, mode 0600): -EEXIST if it is
+ * there already, -EINVAL if it is the patched file itself.  The script
+ * is complete and synced (the file and its directory) on success; on
+ * failure nothing of it is left.  U says where it is, for
+ * mm_undo_remove; release it with mm_undo_close.
  */
 int	mm_patch_save_undo(const struct mm_patch *, const char *path,
-	    const char *comment);
+	    const char *comment, struct mm_undo *u);
+/* Remove the undo script U saved, if it is still that file; sync. */
+int	mm_undo_remove(struct mm_undo *u);
+/* Forget U, keeping its file. */
+void	mm_undo_close(struct mm_undo *u);
+
+/*
+ * After a failed mm_patch_apply: 1 if every byte the checked batch
+ * (with KEEP_OLD) was to write still holds its old value, as read from
+ * the file, 0 if not (or the file shrank), -errno if it cannot be read.
+ */
+int	mm_patch_unchanged(const struct mm_patch *);
 
 /* Flush [OFF, OFF+LEN) of F to storage (msync MS_SYNC of a fresh map). */
 int	mm_sync_range(struct mm_file *, uint64_t off, uint64_t len);

@@ -88,23 +88,20 @@ teardown() {
 	assert_output ""
 	assert_equal "$stderr" "mmpatch: t.txt: the bytes at offset 0 are 48454c4c4f, not 68656c6c6f; nothing written"
 	run -1 --separate-stderr mmpatch t.txt 0 --expect-text=hello jello
-	run -1 --separate-stderr mmpatch t.txt 8 --expect-text=rld_and_more X
-	[[ "$stderr" == *"the file ends before the 12 expected bytes at offset 8"* ]]
 	assert_equal "$(sum t.txt)" "$before"
-	run -0 mmpatch t.txt -6 --expect-text=world -x 574f
+	run -0 mmpatch t.txt -6 --expect-text=wo -x 574f
 	[ "$(cat t.txt)" = "HELLO WOrld" ]
 }
 
-@test "mmpatch --expect with empty data at the end of the file does not hold" {
-	# Found by tests/fuzz/fuzz_patch: an edit that writes nothing at the
-	# very end was never compared, so this exited 0.
+@test "mmpatch --expect with empty data holds only as an empty expectation" {
 	before=$(sum t.txt)
-	run -1 --separate-stderr mmpatch t.txt 12 -x '' --expect=41
-	assert_equal "$stderr" "mmpatch: t.txt: the file ends before the 1 expected bytes at offset 12; nothing written"
-	run -1 --separate-stderr mmpatch t.txt - -x '' --expect-text=h <<<$'0\n12'
+	run -2 --separate-stderr mmpatch t.txt 12 -x '' --expect=41
+	[[ "$stderr" == "mmpatch: the expectation has 1 bytes but the data written has 0; they must be of one length"* ]]
+	run -2 --separate-stderr mmpatch t.txt - -x '' --expect-text=h <<<$'0\n12'
 	assert_equal "$(sum t.txt)" "$before"
 	run -0 mmpatch t.txt 12 -x '' --expect-text=
-	run -0 mmpatch t.txt 10 -x '' --expect-text=d
+	run -0 mmpatch t.txt 10 -x '' --expect=
+	assert_equal "$(sum t.txt)" "$before"
 }
 
 @test "mmpatch --repeat writes a fill, and rejects an overflowing count" {
@@ -266,13 +263,14 @@ EOF
 	assert_equal "$stderr" "mmpatch: nodir/u: cannot save the undo script: No such file or directory; nothing written"
 	mkdir d
 	run -2 --separate-stderr mmpatch t.txt 0 X --undo=d
-	[[ "$stderr" == *"d: cannot save the undo script"* ]]
+	assert_equal "$stderr" "mmpatch: d: the undo file exists already (an undo is never overwritten); nothing written"
+	run -2 --separate-stderr mmpatch t.txt 0 X --undo=d/
+	[[ "$stderr" == "mmpatch: d/: cannot save the undo script: is a directory"* ]]
 	run -2 --separate-stderr mmpatch t.txt 0 X --undo=t.txt
 	assert_equal "$stderr" "mmpatch: t.txt: the undo file cannot be the file being patched; nothing written"
-	if [ -w /dev/full ]; then
-		run -2 --separate-stderr mmpatch t.txt 0 X --undo=/dev/full
-		[[ "$stderr" == *"No space left"* ]]
-	fi
+	run -2 --separate-stderr mmpatch t.txt 0 X --undo=/dev/full
+	[[ "$stderr" == *"/dev/full: the undo file exists already"* ]]
+	[ "$(ls d)" = "" ]
 	assert_equal "$(sum t.txt)" "$before"
 }
 
@@ -463,4 +461,143 @@ PY
 	[ "$(mmread "$MNT/f" 0 4)" = data ]
 	run -0 mmpatch "$MNT/f" 0 D
 	[ "$(mmread "$MNT/f" 0 4)" = Data ]
+}
+
+@test "mmpatch --undo refuses an existing undo file: it and the file stay as they were" {
+	printf '# an earlier undo\n0 68 48\n' >keep.undo
+	undo_before=$(sum keep.undo)
+	before=$(sum t.txt)
+	run -2 --separate-stderr mmpatch t.txt 0 X --undo=keep.undo
+	assert_equal "$stderr" "mmpatch: keep.undo: the undo file exists already (an undo is never overwritten); nothing written"
+	run -2 --separate-stderr mmpatch t.txt - -x 58 --undo=keep.undo <<<$'0\n2'
+	assert_equal "$(sum keep.undo)" "$undo_before"
+	assert_equal "$(sum t.txt)" "$before"
+	run -0 --separate-stderr mmpatch t.txt 0 X --undo=new.undo
+	[ "$(cat t.txt)" = "Xello world" ]
+	assert_equal "$(sum keep.undo)" "$undo_before"
+}
+
+@test "mmpatch --undo refuses a symbolic link, dangling or not, and leaves its target alone" {
+	printf 'secret\n' >target
+	ln -s target link
+	ln -s nowhere dangling
+	before=$(sum t.txt)
+	target_before=$(sum target)
+	run -2 --separate-stderr mmpatch t.txt 0 X --undo=link
+	[[ "$stderr" == "mmpatch: link: the undo file exists already"* ]]
+	run -2 --separate-stderr mmpatch t.txt 0 X --undo=dangling
+	[[ "$stderr" == "mmpatch: dangling: the undo file exists already"* ]]
+	[ ! -e nowhere ]
+	[ -L dangling ]
+	assert_equal "$(sum target)" "$target_before"
+	assert_equal "$(sum t.txt)" "$before"
+}
+
+@test "mmpatch --undo creates its file mode 0600, whatever the umask" {
+	chmod 600 t.txt
+	(umask 000 && mmpatch t.txt 0 X --undo=u)
+	[ "$(stat -c %a u)" = 600 ]
+	(umask 022 && mmpatch t.txt 0 Y --undo=u2)
+	[ "$(stat -c %a u2)" = 600 ]
+}
+
+@test "mmpatch --undo on a full file system leaves no partial undo and the file unchanged" {
+	MNT=$BATS_TEST_TMPDIR/mnt
+	mkdir -p "$MNT"
+	mount -t tmpfs -o size=64k tmpfs "$MNT" 2>/dev/null ||
+	    { MNT=; skip "cannot mount a tmpfs here (not root?)"; }
+	head -c 100000 /dev/zero >z.bin
+	before=$(sum z.bin)
+	run -2 --separate-stderr mmpatch z.bin 0 --repeat=100000 -x 41 --undo="$MNT/p.undo"
+	[[ "$stderr" == *"p.undo: cannot save the undo script: No space left on device; nothing written" ]]
+	[ ! -e "$MNT/p.undo" ]
+	assert_equal "$(sum z.bin)" "$before"
+}
+
+@test "mmpatch --undo removes its undo again when the change then fails" {
+	# ext4 (a read of a hole allocates nothing): the check passes, the
+	# write finds the disk full.  The undo of a change that never
+	# happened must not stay behind.
+	command -v mkfs.ext4 >/dev/null || skip "mkfs.ext4 is not installed"
+	MNT=$BATS_TEST_TMPDIR/mnt
+	mkdir -p "$MNT"
+	truncate -s 8M ext4.img
+	mkfs.ext4 -q -F ext4.img >/dev/null 2>&1 || skip "mkfs.ext4 failed"
+	mount -o loop ext4.img "$MNT" 2>/dev/null ||
+	    { MNT=; skip "cannot mount a loop device here (not root?)"; }
+	truncate -s 4M "$MNT/f"
+	dd if=/dev/zero of="$MNT/fill" bs=4k status=none 2>/dev/null || true
+	before=$(sum "$MNT/f")
+	run -2 --separate-stderr mmpatch "$MNT/f" - -x 41 --undo=f.undo <<<$'0\n3M'
+	[[ "$stderr" == *"no space left on the device"* ]]
+	[ ! -e f.undo ]
+	assert_equal "$(sum "$MNT/f")" "$before"
+}
+
+@test "mmpatch refuses an expectation of another length than the data written" {
+	printf 'an ERROR here, an ERROR there\n' >log
+	before=$(sum log)
+	run -2 --separate-stderr mmpatch log 3 WARNING --expect-text=ERROR
+	assert_equal "${stderr%%$'\n'*}" "mmpatch: the expectation has 5 bytes but the data written has 7; they must be of one length"
+	run -2 --separate-stderr mmpatch log - WARNING --expect-text=ERROR <<<$'3\n18'
+	[[ "$stderr" == *"5 bytes but the data written has 7"* ]]
+	run -2 --separate-stderr mmpatch log - WARNING --expect-text=ERROR </dev/null
+	run -2 --separate-stderr mmpatch log 3 -x 41 --repeat=5 --expect=45
+	[[ "$stderr" == *"1 bytes but the data written has 5 (1 bytes 5 times)"* ]]
+	run -2 --separate-stderr mmpatch log 3 -x '' --expect=45
+	printf '0 41\n3 5741524e 4552524f52\n' >bad.patch
+	run -2 --separate-stderr mmpatch --script=bad.patch log
+	assert_equal "$stderr" "mmpatch: bad.patch:2: OLDHEX has 5 bytes but NEWHEX has 4; they must be of one length"
+	assert_equal "$(sum log)" "$before"
+	run -0 --separate-stderr mmpatch log 3 -x 41 --repeat=5 --expect-text=ERROR
+	[ "$(cat log)" = "an AAAAA here, an ERROR there" ]
+}
+
+@test "mmpatch refuses standard input as both the data and the offsets, however named" {
+	head -c 32 /dev/zero >z.bin
+	before=$(sum z.bin)
+	printf '0\n8\n' >offs
+	for name in - /dev/stdin /proc/self/fd/0 /dev/fd/0; do
+		run -2 --separate-stderr mmpatch -f "$name" z.bin - <offs
+		[[ "$stderr" == *"standard input cannot give both the offsets and the data"* ]]
+		printf '0\n' | { run -2 --separate-stderr mmpatch -f "$name" z.bin -; }
+	done
+	run -2 --separate-stderr mmpatch -f offs z.bin - <offs
+	[[ "$stderr" == *"standard input cannot give both"* ]]
+	assert_equal "$(sum z.bin)" "$before"
+	printf 'AB' >data
+	run -0 --separate-stderr mmpatch -f data z.bin - <offs
+	[ "$(mmread -x z.bin 0 10)" = 41420000000000004142 ]
+}
+
+@test "after a batch cut short, --resume applies the undo script (or finishes the batch)" {
+	randfile r.bin 20000 5
+	orig=$(sum r.bin)
+	seq 0 100 19900 >offs
+	mmpatch r.bin - -x 5a5a5a5a --undo=r.undo <offs
+	done_all=$(sum r.bin)
+	# As a SIGKILL would leave it: the edits from 10000 on never made,
+	# the one at 5000 half made.
+	grep -v '^#' r.undo | awk '$1 >= 10000 { print $1, $2 }' |
+	    mmpatch --script=- r.bin
+	grep -v '^#' r.undo | awk '$1 == 5000 { print $1 + 2, substr($2, 5) }' |
+	    mmpatch --script=- r.bin
+	cut=$(sum r.bin)
+	run -1 --separate-stderr mmpatch --script=r.undo r.bin
+	[[ "$stderr" == *"r.undo:52: the bytes at offset 5000 are "* ]]
+	assert_equal "$(sum r.bin)" "$cut"
+	run -0 --separate-stderr mmpatch --resume --script=r.undo r.bin
+	assert_equal "$(sum r.bin)" "$orig"
+	# Or finish it: the batch again, its expectations met or made.
+	mmpatch r.bin - -x 5a5a5a5a --undo=r2.undo <offs
+	grep -v '^#' r2.undo | awk '$1 >= 10000 { print $1, $2 }' |
+	    mmpatch --script=- r.bin
+	grep -v '^#' r2.undo | awk '{ print $1, $2 }' >expects
+	run -0 --separate-stderr mmpatch --resume --script=<(awk '{ print $1, "5a5a5a5a", $2 }' expects) r.bin
+	assert_equal "$(sum r.bin)" "$done_all"
+	# A byte that is neither the old nor the new one is still refused.
+	mmpatch r.bin 100 -x 00
+	cut=$(sum r.bin)
+	run -1 --separate-stderr mmpatch --resume --script=r.undo r.bin
+	assert_equal "$(sum r.bin)" "$cut"
 }

@@ -260,9 +260,7 @@ def op_patch(r, data):
     payload = from_file(r, data, 5) if r.random() < 0.3 else \
         some_bytes(r, r.randint(0, 5))
     repeat = r.randint(1, 3) if r.random() < 0.2 else 1
-    expect = None
-    if r.random() < 0.3:
-        expect = from_file(r, data, 4)
+    data_w = payload * repeat
     stdin = None
     if r.random() < 0.3:
         offs = [some_offset(r, size, 2) for _ in range(r.randint(0, 4))]
@@ -271,12 +269,24 @@ def op_patch(r, data):
     else:
         offs = [some_offset(r, size, 2)]
         argv += [FILE, number(r, offs[0])]
+    expect = None
+    if r.random() < 0.3:
+        # Mostly what is at the first offset, as long as the data written;
+        # an expectation of another length is a usage error.
+        ro = resolve(offs[0], size) if offs else None
+        if r.random() < 0.2:
+            expect = from_file(r, data, 4)
+        elif ro is not None and ro <= size and r.random() < 0.6:
+            expect = data[ro:ro + len(data_w)]
+        else:
+            expect = some_bytes(r, len(data_w))
     argv += ["-x", hexof(r, payload)]
     if repeat != 1:
         argv.append("--repeat=%d" % repeat)
     if expect is not None:
         argv.append("--expect=" + hexof(r, expect))
-    data_w = payload * repeat
+    if expect is not None and len(expect) != len(data_w):
+        return argv, stdin, 2, b"", data
     # Ranges first (exit 2), then overlaps (2), then expectations (1).
     spans = []
     for o in offs:

@@ -155,6 +155,13 @@ ref_parse(struct rpatch *r, const unsigned char *text, size_t len, int mode,
 				free(s);
 				return -1;
 			}
+			/* SPEC: expect exactly the bytes written. */
+			if (tmpl->expect != NULL &&
+			    tmpl->explen != tmpl->len * repeat) {
+				r->why = MM_PATCH_EXPECT_LEN;
+				free(s);
+				return -1;
+			}
 			e.len = tmpl->len;
 			e.data = malloc(e.len + 1);
 			memcpy(e.data, tmpl->data, e.len);
@@ -207,6 +214,12 @@ ref_parse(struct rpatch *r, const unsigned char *text, size_t len, int mode,
 				goto bad;
 			}
 			e.explen = (size_t)n;
+			if (e.explen != e.len) {
+				free(e.data);
+				free(e.expect);
+				r->why = MM_PATCH_EXPECT_LEN;
+				goto bad;
+			}
 		}
 		e.total = e.len;
 		radd(r, &e);

@@ -190,21 +190,77 @@ test_check(void)
 	rc = run_script("0 41\n5 42\n4 4343\n7 44\n", 0, &applied);
 	ok(rc == -ERANGE && !applied && is("0123456789", 10),
 	    "overlapping edits are refused whole");
-	rc = run_script("0 41\n4 0x 34353637\n6 44\n", 0, &applied);
+	rc = run_script("0 41\n4 41424344 34353637\n6 44\n", 0, &applied);
 	ok(rc == -ERANGE && !applied,
-	    "an expectation that overlaps another edit is refused too");
+	    "an edit with an expectation that overlaps another is refused");
 	rc = run_script("0 41\n1 42 31\n8 43 39\n", 0, &applied);
 	ok(rc == -ECANCELED && !applied && is("0123456789", 10),
 	    "one unmet expectation and nothing is written");
-	rc = run_script("8 43 383930\n", 0, &applied);
-	ok(rc == -ECANCELED && !applied,
-	    "an expectation past the end does not hold");
-	/* Found by fuzz_patch: it spans nothing, so no window held it. */
-	rc = run_script("0 41\n10 0x 41\n", 0, &applied);
-	ok(rc == -ECANCELED && !applied && is("0123456789", 10),
-	    "an expectation at the very end, with no data, does not hold");
 	rc = run_script("10 0x 0x\n", 0, &applied);
 	ok(rc == 0 && applied, "an empty expectation at the end holds");
+}
+
+static void
+test_expect_len(void)
+{
+	struct mm_patch p;
+	struct mm_edit e;
+	int rc;
+
+	mm_patch_init(&p, 0);
+	rc = script(&p, "0 41 42\n3 4142 43\n");
+	ok(rc == -EINVAL && p.err.why == MM_PATCH_EXPECT_LEN &&
+	    p.err.line == 2 && p.err.explen == 1 && p.err.total == 2,
+	    "OLDHEX shorter than NEWHEX is refused, naming the line");
+	mm_patch_free(&p);
+	rc = script(&p, "10 0x 41\n");
+	ok(rc == -EINVAL && p.err.why == MM_PATCH_EXPECT_LEN,
+	    "an expectation with no data written is refused");
+	mm_patch_free(&p);
+	memset(&e, 0, sizeof(e));
+	e.data = (const unsigned char *)"ab";
+	e.len = 2;
+	e.repeat = 3;
+	e.expect = (const unsigned char *)"123456";
+	e.explen = 6;
+	rc = mm_patch_add(&p, &e);
+	e.explen = 2;
+	ok(rc == 0 && mm_patch_add(&p, &e) == -EINVAL &&
+	    p.err.why == MM_PATCH_EXPECT_LEN && p.err.total == 6 && p.n == 1,
+	    "with a repeat, the expectation is as long as all that is written");
+	mm_patch_free(&p);
+}
+
+static void
+test_resume(void)
+{
+	static const char *batch = "0 4142 3031\n5 434445 353637\n";
+	struct mm_patch p;
+	struct mm_file f;
+	int rc, applied;
+
+	/* Cut short: the first edit half made, the second a byte. */
+	put("0B234C6789", 10);
+	rc = run_script(batch, 0, &applied);
+	ok(rc == -ECANCELED && !applied && is("0B234C6789", 10),
+	    "a batch cut short fails its expectations");
+	mm_patch_init(&p, MM_PATCH_RESUME | MM_PATCH_KEEP_OLD);
+	if (script(&p, batch) < 0 || mm_open(&f, path, MM_ACCESS_WRITE,
+	    MM_OPEN_MAPPED) < 0)
+		abort();
+	rc = mm_patch_check(&p, &f);
+	ok(rc == 0 && memcmp(p.e[0].old, "01", 2) == 0 &&
+	    memcmp(p.e[1].old, "567", 3) == 0,
+	    "RESUME: bytes old or new hold; the old bytes kept are the "
+	    "expected ones");
+	ok(mm_patch_apply(&p) == 0 && is("AB234CDE89", 10),
+	    "RESUME finishes the batch");
+	mm_patch_free(&p);
+	mm_close(&f);
+	put("0B234CX789", 10);
+	rc = run_script(batch, MM_PATCH_RESUME, &applied);
+	ok(rc == -ECANCELED && !applied && is("0B234CX789", 10),
+	    "RESUME still refuses a byte neither old nor new");
 }
 
 static void
@@ -258,8 +314,11 @@ test_undo(void)
 {
 	struct mm_patch p;
 	struct mm_file f;
-	char undo[300], text[4096];
+	struct mm_undo u;
+	struct stat st;
+	char undo[300], link[300], text[4096];
 	int rc, fd, applied;
+	mode_t mask;
 	ssize_t n;
 
 	snprintf(undo, sizeof(undo), "%s/undo", dir);
@@ -269,11 +328,31 @@ test_undo(void)
 	if (mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED) < 0)
 		abort();
 	rc = mm_patch_check(&p, &f);
-	ok(rc == 0 && mm_patch_save_undo(&p, undo, "undo it") == 0,
+	mask = umask(0);
+	ok(rc == 0 && mm_patch_save_undo(&p, undo, "undo it", &u) == 0,
 	    "an undo script is saved");
-	ok(mm_patch_save_undo(&p, path, NULL) == -EINVAL && is("0123456789",
-	    10), "the patched file itself is refused as the undo file");
+	umask(mask);
+	mm_undo_close(&u);
+	ok(stat(undo, &st) == 0 && (st.st_mode & 07777) == 0600,
+	    "it is made mode 0600, even under umask 0");
+	ok(mm_patch_save_undo(&p, path, NULL, &u) == -EINVAL &&
+	    is("0123456789", 10),
+	    "the patched file itself is refused as the undo file");
+	ok(mm_patch_save_undo(&p, undo, NULL, &u) == -EEXIST,
+	    "an existing undo file is refused");
+	snprintf(link, sizeof(link), "%s/link", dir);
+	if (symlink("nowhere", link) == -1)
+		abort();
+	ok(mm_patch_save_undo(&p, link, NULL, &u) == -EEXIST &&
+	    lstat(link, &st) == 0 && S_ISLNK(st.st_mode),
+	    "a dangling symbolic link is refused, not followed");
+	unlink(link);
+	ok(mm_patch_save_undo(&p, link, NULL, &u) == 0 &&
+	    mm_patch_unchanged(&p) == 1 && mm_undo_remove(&u) == 0 &&
+	    access(link, F_OK) == -1 && u.name == NULL,
+	    "mm_undo_remove takes away the undo of a change not made");
 	mm_patch_apply(&p);
+	ok(mm_patch_unchanged(&p) == 0, "mm_patch_unchanged sees the change");
 	mm_patch_free(&p);
 	mm_close(&f);
 	fd = open(undo, O_RDONLY);
@@ -341,6 +420,8 @@ main(void)
 	test_parse_script();
 	test_parse_offsets();
 	test_check();
+	test_expect_len();
+	test_resume();
 	test_fill_and_old();
 	test_undo();
 	test_shrink_and_windows();
