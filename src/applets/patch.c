@@ -167,7 +167,7 @@ check_message(const struct mm_patch *p, const struct source *src,
 		    "while it was patched", path, (intmax_t)size0, size);
 	if (er->rc == -ENOSPC)
 		return app_error("%s: no space left on the device for the "
-		    "bytes to write (a sparse file); nothing written", path);
+		    "bytes to write; nothing written", path);
 	return app_file_error(path, er->rc);
 }
 
