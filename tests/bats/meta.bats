@@ -36,6 +36,19 @@ applets() {
 	done
 }
 
+@test "a link whose name is no applet exits 127 and lists the applets" {
+	ln -s "$MM_BUILDDIR/src/mmutils" "$BATS_TEST_TMPDIR/mmnosuch"
+	run -127 --separate-stderr "$BATS_TEST_TMPDIR/mmnosuch" --help
+	assert_output ""
+	[[ "$stderr" == *"'mmnosuch': unknown applet"* ]]
+	for a in $(applets); do
+		[[ "$stderr" == *"$a"* ]]
+	done
+	ln -s "$MM_BUILDDIR/src/mmutils" "$BATS_TEST_TMPDIR/nosuch"
+	run -127 --separate-stderr "$BATS_TEST_TMPDIR/nosuch"
+	[[ "$stderr" == *"'nosuch': unknown applet"* ]]
+}
+
 @test "every applet answers --help on stdout with empty stderr, exit 0" {
 	for a in $(applets); do
 		run -0 --separate-stderr "mm$a" --help
