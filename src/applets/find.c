@@ -65,7 +65,7 @@ on_match(void *ctx, uint64_t off, size_t len)
 static uint64_t
 slice_index(uint64_t v, int neg, uint64_t size)
 {
-	if (neg)
+	if (neg && v != 0)
 		return v >= size ? 0 : size - v;
 	return v;
 }

@@ -436,3 +436,34 @@ for args, want in checks:
         sys.exit('%r: %r != %r' % (args, got[:8], want[:8]))
 PY
 }
+
+@test "mmfind -s and -E take -0 as 0, as Python's find does" {
+	need_python
+	"$PYTHON3" - <<'PY'
+import subprocess, sys
+data = b'ABCABC'
+open('z.txt', 'wb').write(data)
+n = len(data)
+vals = ['-0', '0', '-1', '3', '-3', '-0x0']
+for sub in (b'A', b'C', b'BC', b''):
+    for s in vals + [None]:
+        for e in vals + [None]:
+            for rev in (0, 1):
+                for pipe in (0, 1):
+                    si = 0 if s is None else int(s, 0)
+                    ei = n if e is None else int(e, 0)
+                    want = (data.rfind if rev else data.find)(sub, si, ei)
+                    args = ['mmfind'] + (['-s', s] if s else [])
+                    args += (['-E', e] if e else []) + (['-r'] if rev else [])
+                    args += ['-x', sub.hex()] + ([] if pipe else ['z.txt'])
+                    got = subprocess.run(args, capture_output=True,
+                                         input=data if pipe else None)
+                    out = got.stdout.decode().strip()
+                    ok = (got.returncode == 1 and out == '') if want < 0 \
+                        else (got.returncode == 0 and out == str(want))
+                    if not ok:
+                        sys.exit('%r pipe=%d: want %d, got rc %d %r %r' %
+                                 (args, pipe, want, got.returncode, out,
+                                  got.stderr))
+PY
+}

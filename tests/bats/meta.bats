@@ -123,3 +123,44 @@ applets() {
 		grep -q "mm$a" "$MM_SRCDIR/README" || fail "README lacks mm$a"
 	done
 }
+
+# Python's index -0 is 0: m[-0] is the first byte, find(sub, -0) searches
+# from the start, and find(sub, 0, -0) searches an empty window.
+@test "-0 is offset 0, the start, for every applet, as in Python" {
+	need_python
+	cd "$BATS_TEST_TMPDIR"
+	printf 'ABCDEFGH' >f
+	run -0 --separate-stderr mmread f -0 4
+	assert_output "$("$PYTHON3" -c 'import sys; sys.stdout.write("ABCDEFGH"[-0:][:4])')"
+	run -0 mmread -b f -0
+	assert_output "$("$PYTHON3" -c 'print(b"ABCDEFGH"[-0])')"
+	run -0 mmread -- f -0x0
+	assert_output "ABCDEFGH"
+	# mmpatch: OFFSET, offsets from standard input, and a script.
+	cp f p
+	cp f py
+	run -0 --separate-stderr mmpatch p -0 ab
+	"$PYTHON3" -c '
+import mmap
+with open("py", "r+b") as fh:
+    m = mmap.mmap(fh.fileno(), 0)
+    m[-0:2] = b"ab"
+    m.close()'
+	cmp p py
+	cp f p
+	printf -- '-0\n-1\n' | mmpatch p - -x 7a
+	[ "$(cat p)" = "zBCDEFGz" ]
+	cp f p
+	printf -- '-0 7a\n' | mmpatch --script=- p
+	[ "$(cat p)" = "zBCDEFGH" ]
+	# mmresize --at=-0 inserts at the start, not at the end.
+	cp f r
+	run -0 --separate-stderr mmresize --at=-0 --fill=2a r +3
+	[ "$(cat r)" = "***ABCDEFGH" ]
+	cp f r
+	run -0 --separate-stderr mmresize --at=-0 r -- -2
+	[ "$(cat r)" = "CDEFGH" ]
+	# mmflush and mmadvise take -0 as the whole file from the start.
+	run -0 --separate-stderr mmflush f -0 8
+	run -0 --separate-stderr mmadvise f willneed -0 8
+}

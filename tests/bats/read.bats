@@ -252,3 +252,28 @@ PY
 	fi
 	[[ "$stderr" == *"Permission denied"* ]]
 }
+
+@test "mmread OFFSET -0 is the start, as Python's index -0 is" {
+	need_python
+	for args in "-0" "-0 4" "-0x0 0x3" "-0K 1"; do
+		set -- $args
+		want=$("$PYTHON3" -c '
+import sys
+d = b"hello\nworld\n"
+o = int(sys.argv[1], 0) if "x" in sys.argv[1] else int(sys.argv[1].rstrip("K"))
+d = d[o:]
+if len(sys.argv) > 2:
+    d = d[:int(sys.argv[2], 0)]
+sys.stdout.write(d.hex())' "$@")
+		run -0 --separate-stderr mmread -x t.txt "$@"
+		assert_output "$want"
+		run -0 --separate-stderr mmread -x - "$@" <t.txt
+		assert_output "$want"
+		run -0 bash -c 'cat t.txt | mmread -x - "$@"' _ "$@"
+		assert_output "$want"
+	done
+	run -0 mmread -l t.txt -0
+	assert_output "hello"
+	run -0 mmread -C t.txt -0 2
+	assert_output "$(hexdump -C -n 2 t.txt)"
+}
