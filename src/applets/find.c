@@ -21,6 +21,7 @@ struct opts {
 	int		 files_with, with_name, no_name, progress;
 	char		*start, *end, *radix;
 	char		*max;
+	char		*threads_s;
 	int		 threads;
 	uint64_t	 maxcount;	/* UINT64_MAX: no limit */
 	int		 hex_radix;
@@ -235,8 +236,16 @@ check_opts(struct opts *o)
 			return app_usage("--radix must be d or x, not '%s'",
 			    o->radix);
 	}
-	if (o->threads < 0 || o->threads > 256)
-		return app_usage("--threads must be between 0 and 256");
+	if (o->threads_s != NULL) {
+		const char *p = o->threads_s;
+
+		/* Plain digits: no sign, no blank, not empty (strtol takes all). */
+		if (*p == '\0' || strspn(p, "0123456789") != strlen(p) ||
+		    strlen(p) > 3 || atoi(p) > 256)
+			return app_usage("--threads must be a number between 0 "
+			    "and 256, not '%s'", o->threads_s);
+		o->threads = atoi(p);
+	}
 	if (o->threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -297,7 +306,7 @@ find_main(int argc, const char **argv)
 		{ "radix", '\0', POPT_ARG_STRING, &o.radix, 0,
 		    "offsets in decimal (d, the default) or 0x hex (x)",
 		    "d|x" },
-		{ "threads", 'j', POPT_ARG_INT, &o.threads, 0,
+		{ "threads", 'j', POPT_ARG_STRING, &o.threads_s, 0,
 		    "search one large file with N threads (0: one per CPU)",
 		    "N" },
 		{ "progress", '\0', POPT_ARG_NONE, &o.progress, 0,
@@ -380,6 +389,7 @@ done:
 	free(o.end);
 	free(o.radix);
 	free(o.max);
+	free(o.threads_s);
 	app_popt_free(pc);
 	return app_finish(st);
 }

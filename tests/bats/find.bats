@@ -467,3 +467,17 @@ for sub in (b'A', b'C', b'BC', b''):
                                   got.stderr))
 PY
 }
+
+@test "mmfind -j takes plain digits only: empty, blank or signed is a usage error" {
+	printf 'one two ones' >o.txt
+	for j in '' ' 4' '4 ' '+4' '4x' '0x4' '257' '99999999999'; do
+		run -2 --separate-stderr mmfind -j "$j" o o.txt
+		assert_output ""
+		[[ "$stderr" == "mmfind: --threads must be a number between 0 and 256, not '$j'"* ]] ||
+		    fail "-j '$j': $stderr"
+	done
+	run -0 --separate-stderr mmfind -a -j 4 o o.txt
+	assert_output "$(printf '0\n6\n8')"
+	run -0 --separate-stderr mmfind -a --threads=0 o o.txt
+	run -0 --separate-stderr mmfind -a -j 256 o o.txt
+}
