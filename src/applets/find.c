@@ -138,6 +138,11 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	if (rc < 0) {
 		if (u.err)
 			rc = 0;
+		else if (rc == -E2BIG && re != NULL &&
+		    mm_regex_limit(re->re_err) != NULL)
+			app_error("%s: the regular expression needs too much "
+			    "backtracking (PCRE2 %s); simplify it", name,
+			    mm_regex_limit(re->re_err));
 		else if (rc == -E2BIG && re != NULL) {
 			char msg[256];
 

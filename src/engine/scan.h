@@ -21,6 +21,7 @@ struct mm_matcher {
 	struct mm_needleset	*set;
 	void			*re;		/* pcre2_code_8 */
 	void			*md;		/* pcre2_match_data_8 */
+	void			*mc;		/* pcre2_match_context_8 */
 	struct mm_needle	*re_prefix;	/* literal start of every match */
 	size_t			 minlen;	/* shortest match (literals) */
 	size_t			 maxlen;	/* longest match (literals) */
@@ -45,6 +46,12 @@ int	mm_matcher_regex(struct mm_matcher *, const char *re, int flags,
 void	mm_matcher_free(struct mm_matcher *);
 /* The text of PCRE2 error CODE into BUF. */
 void	mm_regex_error(int code, char *buf, size_t len);
+/*
+ * The name of the PCRE2 limit that error CODE says a search ran into
+ * ("match limit", "depth limit", "heap limit", "JIT stack limit"), or
+ * NULL for other errors.
+ */
+const char *mm_regex_limit(int code);
 
 /*
  * First (or last, with REVERSE) match lying wholly inside hay[0..len):

@@ -481,3 +481,21 @@ PY
 	run -0 --separate-stderr mmfind -a --threads=0 o o.txt
 	run -0 --separate-stderr mmfind -a -j 256 o o.txt
 }
+
+@test "mmfind -P stops a regex that backtracks too much: exit 2, clear message" {
+	need_python
+	"$PYTHON3" -c 'import sys; sys.stdout.write("a" * 60000 + "b")' >ab.txt
+	"$PYTHON3" -c 'import sys; sys.stdout.write(("a" * 30 + "b\n") * 1900)' >lines.txt
+	for f in ab.txt lines.txt; do
+		SECONDS=0
+		run -2 --separate-stderr timeout 10 mmfind -P '(?m)(a|aa)+$' "$f"
+		[ "$SECONDS" -le 3 ] || fail "$f took $SECONDS s"
+		assert_output ""
+		[[ "$stderr" =~ ^"mmfind: $f: the regular expression needs too much backtracking (PCRE2 "(match|depth|heap|JIT\ stack)" limit); simplify it"$ ]] ||
+		    fail "$f: $stderr"
+		run -2 --separate-stderr timeout 10 mmfind -c -P '(?m)(a|aa)+$' "$f"
+	done
+	# An ordinary pattern over the same bytes is not limited.
+	run -0 --separate-stderr mmfind -c -P '(?m)a+b$' lines.txt
+	assert_output 1900
+}
