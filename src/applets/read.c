@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -182,6 +183,169 @@ copy_range(void *arg)
 	return rc < 0 ? rc : 0;
 }
 
+/*
+ * The last MAG bytes of a stream, as tail -c keeps them: a ring that
+ * grows with the input up to MAG bytes and then wraps, so an endless
+ * stream costs MAG bytes, not its length.  *TOTAL is the stream's size;
+ * the bytes in order are ring[head..len) then ring[0..head).
+ */
+struct tail {
+	unsigned char	*ring;
+	size_t		 len;		/* bytes held, at most MAG */
+	size_t		 head;		/* the oldest byte once full */
+	uint64_t	 total;
+};
+
+static int
+tail_read(struct mm_file *f, uint64_t mag, struct tail *t)
+{
+	struct mm_reader r;
+	const unsigned char *p;
+	unsigned char *nr;
+	size_t len, n, cap = 0, want;
+	off_t off;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (mag > SIZE_MAX / 2)
+		mag = SIZE_MAX / 2;
+	if ((rc = mm_reader_init(&r, f, 0, -1, 0)) < 0)
+		return rc;
+	while ((rc = mm_reader_next(&r, &p, &len, &off)) > 0) {
+		t->total += len;
+		/* Only the last MAG bytes of the chunk can stay. */
+		if (len > mag) {
+			p += len - mag;
+			len = (size_t)mag;
+		}
+		if (t->len + len > cap && cap < mag) {
+			want = cap ? cap : 4096;
+			while (want < t->len + len && want < mag)
+				want *= 2;
+			want = want < mag ? want : (size_t)mag;
+			if ((nr = realloc(t->ring, want)) == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			t->ring = nr;
+			cap = want;
+		}
+		while (len > 0) {
+			if (t->len < cap) {
+				/* Still filling: the ring has not wrapped. */
+				n = cap - t->len < len ? cap - t->len : len;
+				memcpy(t->ring + t->len, p, n);
+				t->len += n;
+			} else {
+				n = cap - t->head < len ? cap - t->head : len;
+				memcpy(t->ring + t->head, p, n);
+				t->head = (t->head + n) % cap;
+			}
+			p += n;
+			len -= n;
+		}
+	}
+	mm_reader_free(&r);
+	if (rc < 0) {
+		free(t->ring);
+		t->ring = NULL;
+	}
+	return rc;
+}
+
+/* A stream's size: read to the end, keeping nothing. */
+static int
+stream_size(struct mm_file *f, uint64_t *size)
+{
+	struct tail t;
+	int rc;
+
+	if ((rc = tail_read(f, 0, &t)) == 0)
+		*size = t.total;
+	free(t.ring);
+	return rc;
+}
+
+/*
+ * What needs a stream's end, in memory bounded by the answer: --size
+ * keeps nothing, a negative OFFSET the last |OFFSET| bytes, -b at a
+ * plain OFFSET one byte.  Returns an exit status (messages printed).
+ */
+static int
+read_stream_end(const char *path, struct mm_file *f, enum mode mode,
+    enum format fmt, const char *offstr, uint64_t offval, int neg,
+    const char *countstr, uint64_t count)
+{
+	static struct sink sink;
+	struct mm_reader r;
+	const unsigned char *p, *seg[2], *nl;
+	size_t len, seglen[2];
+	struct tail t;
+	uint64_t size = 0, count0 = count;
+	off_t off;
+	int rc, i, st = EXIT_OK;
+
+	if (mode == MODE_SIZE) {
+		if ((rc = stream_size(f, &size)) < 0)
+			return app_file_error(path, rc);
+		return app_printf("%" PRIu64 "\n", size) < 0 ? EXIT_FAIL : 0;
+	}
+	if (!neg) {
+		/* -b at a plain offset: skip to it, take one byte. */
+		if ((rc = mm_reader_init(&r, f, (off_t)offval,
+		    (off_t)offval + 1, 0)) < 0)
+			return app_file_error(path, rc);
+		rc = mm_reader_next(&r, &p, &len, &off);
+		if (rc > 0)
+			app_printf("%u\n", p[0]);
+		else if (rc == 0 && r.consumed < (off_t)offval)
+			st = app_error("%s: offset %s is past the end of the "
+			    "input", path, offstr);
+		else if (rc == 0)
+			st = app_error("%s: no byte at offset %s: it is the "
+			    "end of the file (size %jd)", path, offstr ? offstr :
+			    "0", (intmax_t)r.consumed);
+		else
+			st = app_file_error(path, rc);
+		mm_reader_free(&r);
+		return st;
+	}
+	if ((rc = tail_read(f, offval, &t)) < 0)
+		return app_file_error(path, rc);
+	if (t.total < offval) {
+		st = app_error("%s: offset %s is before the start of the file "
+		    "(size %" PRIu64 ")", path, offstr, t.total);
+		goto out;
+	}
+	seg[0] = t.ring + t.head;
+	seglen[0] = t.len - t.head;
+	seg[1] = t.ring;
+	seglen[1] = t.head;
+	if (mode == MODE_BYTE) {
+		app_printf("%u\n", seg[0][0]);
+		goto out;
+	}
+	memset(&sink, 0, sizeof(sink));
+	sink.fmt = fmt;
+	sink.addr = t.total - offval;
+	for (i = 0, rc = 0; i < 2 && count > 0 && rc == 0; i++) {
+		len = seglen[i] < count ? seglen[i] : (size_t)count;
+		if (mode == MODE_LINE && len > 0 &&
+		    (nl = memchr(seg[i], '\n', len)) != NULL) {
+			len = (size_t)(nl - seg[i]) + 1;
+			count = len;
+		}
+		rc = sink_put(&sink, seg[i], len);
+		count -= len;
+	}
+	if (rc == 0)
+		sink_end(&sink, t.total - offval, countstr != NULL &&
+		    count0 == 0);
+out:
+	free(t.ring);
+	return st;
+}
+
 static const char *usage_ops = "[OPTION]... FILE [OFFSET [COUNT]]";
 
 static int
@@ -204,8 +368,9 @@ read_file(const char *path, enum mode mode, enum format fmt,
 		return app_file_error(path, rc);
 	/* A stream's size is known only at its end. */
 	if (f.kind == MM_KIND_STREAM && (neg || mode == MODE_SIZE ||
-	    mode == MODE_BYTE) && (rc = mm_file_slurp(&f)) < 0) {
-		st = app_file_error(path, rc);
+	    mode == MODE_BYTE)) {
+		st = read_stream_end(path, &f, mode, fmt, offstr, offval, neg,
+		    countstr, count);
 		goto out;
 	}
 	if (mode == MODE_SIZE) {
