@@ -71,6 +71,21 @@ slice_index(uint64_t v, int neg, uint64_t size)
 	return v;
 }
 
+/*
+ * Does -r change nothing but the order of what is found, and is nothing
+ * listed?  A regex's reverse matches are its forward ones, and so are
+ * overlapping ones; a count, -q and -l then need no order, so they scan
+ * forwards, keeping no list (backwards a regex needs two passes).
+ * Successive rfind of literals is another set, and keeps no list anyway.
+ */
+static int
+same_set(const struct opts *o, const struct mm_matcher *re)
+{
+	if (!o->count && !o->quiet && !o->files_with)
+		return 0;
+	return re != NULL || o->overlap || o->quiet || o->files_with;
+}
+
 /* 0 no match, 1 match, 2 error (message printed), 3 stop everything. */
 static int
 find_file(const struct opts *o, struct mm_matcher *re, const char *path,
@@ -122,7 +137,7 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	sc.re = re;
 	sc.flags = (o->all || o->count ? MM_SCAN_ALL : 0) |
 	    (o->overlap ? MM_SCAN_OVERLAP : 0) |
-	    (o->reverse ? MM_SCAN_REVERSE : 0);
+	    (o->reverse && !same_set(o, re) ? MM_SCAN_REVERSE : 0);
 	sc.threads = o->threads;
 	sc.emit = on_match;
 	sc.ctx = &u;

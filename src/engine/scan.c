@@ -47,6 +47,7 @@ struct win {
 	 * may leave by longjmp, so its owner frees it after the guard.
 	 */
 	struct hits		 rh;
+	uint64_t		*ck;	/* reverse_collect's checkpoints */
 };
 
 #define STOPPED	1		/* scan_* return: emit said stop, or first found */
@@ -275,25 +276,65 @@ hits_free(struct hits *h)
 }
 
 /*
+ * Where a regex's chain of forward, non-overlapping matches stands at
+ * each block of BLK bytes: ck[k] is the offset the search that finds the
+ * first match starting at or after k * BLK begins from.  One forward
+ * pass, one number per block, no list of matches.
+ */
+static int
+regex_checkpoints(struct win *w, uint64_t blk, uint64_t *ck, uint64_t nb)
+{
+	uint64_t pos = 0, k = 0;
+	size_t o, l;
+	int rc;
+
+	while (pos <= w->len) {
+		rc = mm_match_from(w->sc->m, w->hay, w->len, pos, &o, &l);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			break;
+		while (k < nb && k * blk <= o)
+			ck[k++] = pos;
+		pos = o + step(w, l);
+	}
+	/* Blocks past the last match start where the chain ended. */
+	while (k < nb)
+		ck[k++] = pos;
+	return 0;
+}
+
+/*
  * Backwards where successive rfind is not what the user gets from the
  * matcher directly: overlapping matches (the same set as forward, handed
  * out in reverse) and regexes (their forward matches, reversed).  Block by
- * block from the end for literals, so memory stays bounded.
+ * block from the end, so memory stays bounded by one block's matches: a
+ * block of overlapping literal matches starts afresh at the block, a
+ * regex's block resumes its chain from a checkpoint of a first forward
+ * pass (so a regex costs two passes).
  */
 static int
 reverse_collect(struct win *w)
 {
 	struct hits *h = &w->rh;
-	uint64_t bs, lim, blk = w->sc->m->re ? w->len + 1 : BLOCK / 16;
+	uint64_t bs, lim, blk = BLOCK / 16, nb = w->len / blk + 1, pos;
+	uint64_t *ck = NULL;
 	size_t i, o, l;
 	int rc = 0;
 
+	if (w->sc->m->re != NULL) {
+		/* Held by the window, which its owner frees after the guard. */
+		if ((w->ck = ck = malloc(nb * sizeof(*ck))) == NULL)
+			return -ENOMEM;
+		if ((rc = regex_checkpoints(w, blk, ck, nb)) < 0)
+			return rc;
+	}
 	bs = w->len - w->len % blk;
 	for (;;) {
 		lim = bs + blk > w->len ? w->len + 1 : bs + blk;
 		h->n = 0;
 		/* Forward within the block, collecting. */
-		for (uint64_t pos = bs; pos < lim; ) {
+		for (pos = ck != NULL ? ck[bs / blk] : bs; pos < lim; ) {
 			rc = mm_match_from(w->sc->m, w->hay,
 			    search_end(w, lim), pos, &o, &l);
 			if (rc <= 0 || o >= lim)
@@ -712,6 +753,7 @@ scan_mapped(struct mm_scan *sc, struct mm_file *f, uint64_t start,
 	else
 		rc = mm_guard(forward_seq, &w);
 	hits_free(&w.rh);
+	free(w.ck);
 	rc2 = mm_unmap(&map);
 	mm_matcher_free(&lit);
 	if (rc == STOPPED)

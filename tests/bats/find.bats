@@ -499,3 +499,38 @@ PY
 	run -0 --separate-stderr mmfind -c -P '(?m)a+b$' lines.txt
 	assert_output 1900
 }
+
+@test "mmfind -r -c and -r -a with a regex keep no list of every match" {
+	need_python
+	head -c 32M /dev/zero | tr '\0' x >x32
+	# Every match kept took 559 MB here; a count keeps none.
+	run -0 --separate-stderr bash -c 'ulimit -v 200000; exec mmfind -r -c -P x x32'
+	assert_output "$("$PYTHON3" -c 'print(open("x32", "rb").read().count(b"x"))')"
+	run -0 --separate-stderr bash -c 'ulimit -v 200000; exec mmfind -r -a -m 3 -P xx x32'
+	assert_output "$(printf '33554430\n33554428\n33554426')"
+	run -0 --separate-stderr bash -c 'ulimit -v 200000; exec mmfind -r -c --overlap -P xx x32'
+	assert_output 33554431
+}
+
+@test "mmfind -r -a with a regex agrees with Python across its 1 MiB blocks" {
+	need_python
+	"$PYTHON3" - <<'PY'
+import random, re, subprocess, sys
+r = random.Random(7)
+data = bytes(r.choice(b'aabbcx\n') for _ in range(2 * 2**20 + 77))
+open('m.bin', 'wb').write(data)
+for pat in (rb'a[^b]{0,40}b', rb'c+|x\n', rb'(?m)^a*'):
+    want = [m.start() for m in re.finditer(pat, data)][::-1]
+    got = subprocess.run(['mmfind', '-r', '-a', '-P', pat.decode(), 'm.bin'],
+                         capture_output=True)
+    out = [int(x) for x in got.stdout.split()]
+    if out != want:
+        sys.exit('%r: %d matches, want %d; first diff %r' % (pat, len(out),
+                 len(want), next((i for i, (a, b) in
+                 enumerate(zip(out, want)) if a != b), None)))
+    got = subprocess.run(['mmfind', '-r', '-c', '-P', pat.decode(), 'm.bin'],
+                         capture_output=True)
+    if int(got.stdout) != len(want):
+        sys.exit('%r: -r -c %s, want %d' % (pat, got.stdout, len(want)))
+PY
+}
