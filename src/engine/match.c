@@ -127,8 +127,12 @@ mm_matcher_regex(struct mm_matcher *m, const char *re, int flags,
 		*erroff = eo;
 		return -EINVAL;
 	}
-	/* Without JIT (some builds, some CPUs) the interpreter still works. */
-	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	/*
+	 * Without JIT (some builds, some CPUs) the interpreter still works.
+	 * Streams are searched with hard partial matching.
+	 */
+	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE |
+	    PCRE2_JIT_PARTIAL_HARD);
 	m->md = pcre2_match_data_create_from_pattern(code, NULL);
 	m->mc = pcre2_match_context_create(NULL);
 	if (m->md == NULL || m->mc == NULL) {
@@ -257,6 +261,45 @@ re_match(struct mm_matcher *m, const unsigned char *hay, size_t len,
 	*off = ov[0];
 	*mlen = ov[1] - ov[0];
 	return 1;
+}
+
+int
+mm_match_partial(struct mm_matcher *m, const unsigned char *hay, size_t len,
+    size_t from, int more, size_t *off, size_t *mlen)
+{
+	PCRE2_SIZE *ov;
+	int rc;
+
+	if (!more)
+		return mm_match_from(m, hay, len, from, off, mlen);
+	re_budget(m, len);
+	rc = pcre2_match(m->re, hay, len, from, PCRE2_PARTIAL_HARD, m->md,
+	    m->mc);
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	ov = pcre2_get_ovector_pointer(m->md);
+	if (rc == PCRE2_ERROR_PARTIAL) {
+		/* Where the match that the next bytes may complete begins. */
+		*off = ov[0];
+		return 2;
+	}
+	if (rc < 0) {
+		m->re_err = rc;
+		return -E2BIG;
+	}
+	*off = ov[0];
+	*mlen = ov[1] - ov[0];
+	return 1;
+}
+
+size_t
+mm_matcher_lookbehind(const struct mm_matcher *m)
+{
+	uint32_t lb = 0;
+
+	if (pcre2_pattern_info(m->re, PCRE2_INFO_MAXLOOKBEHIND, &lb) != 0)
+		lb = 255;
+	return lb;
 }
 
 int

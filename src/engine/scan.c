@@ -657,7 +657,7 @@ forward_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
 	size_t len, keep = sc->m->maxlen ? sc->m->maxlen - 1 : 0;
 	off_t off;
 	uint64_t next = start, lim;
-	int rc;
+	int rc, given = 0;
 
 	if ((rc = mm_reader_init(&r, f, (off_t)start, end > MM_OFF_MAX ? -1 :
 	    (off_t)end, keep)) < 0)
@@ -665,6 +665,7 @@ forward_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
 	memset(&w, 0, sizeof(w));
 	w.sc = sc;
 	while ((rc = mm_reader_next(&r, &p, &len, &off)) > 0) {
+		given = 1;
 		w.hay = p;
 		w.base = (uint64_t)off;
 		w.len = len;
@@ -678,10 +679,155 @@ forward_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
 		if (r.eof)
 			break;
 	}
+	/*
+	 * A stream that ends exactly at START gives no chunk, yet the empty
+	 * pattern matches there, as b''.find(b'', n) == n for len n.
+	 */
+	if (rc == 0 && !given && r.consumed == (off_t)start) {
+		w.hay = (const unsigned char *)"";
+		w.base = start;
+		w.len = 0;
+		w.next = 0;
+		rc = forward_range(&w, 0, 1);
+	}
 	mm_reader_free(&r);
 	if (rc == STOPPED)
 		return w.stop;
 	return rc < 0 ? rc : 0;
+}
+
+/*
+ * A regex over a stream, front to back, in memory bounded by the
+ * matches: PCRE2's hard partial matching says when a match might go on
+ * past the bytes read so far, and only then are bytes kept, from that
+ * match's start (less the regex's lookbehind, and at least one byte so
+ * that ^ never matches at a seam).  Everything the chain of matches has
+ * passed is dropped.
+ */
+static int
+regex_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
+    uint64_t end)
+{
+	struct mm_reader r;
+	struct win w;
+	const unsigned char *p;
+	unsigned char *buf = NULL, *nb;
+	size_t len, blen = 0, cap = 0, pos = 0, o, l, drop;
+	size_t back = mm_matcher_lookbehind(sc->m) + 1;
+	uint64_t boff = start;
+	off_t off;
+	int rc, more = 1, given = 0;
+
+	if ((rc = mm_reader_init(&r, f, (off_t)start, end > MM_OFF_MAX ? -1 :
+	    (off_t)end, 0)) < 0)
+		return rc;
+	memset(&w, 0, sizeof(w));
+	w.sc = sc;
+	while (more) {
+		if ((rc = mm_reader_next(&r, &p, &len, &off)) < 0)
+			break;
+		if (rc == 0) {
+			/* The end: nothing at all past START reached it? */
+			if (!given && r.consumed < (off_t)start)
+				break;
+			len = 0;
+		}
+		given = 1;
+		more = rc > 0 && !r.eof;
+		if (blen + len + 1 > cap) {
+			cap = (blen + len + 1) * 2;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		memcpy(buf + blen, p, len);
+		blen += len;
+		w.hay = buf;
+		w.base = boff;
+		w.len = blen;
+		rc = 0;
+		drop = pos;
+		while (pos <= blen) {
+			rc = mm_match_partial(sc->m, buf, blen, pos, more, &o,
+			    &l);
+			if (rc <= 0) {
+				if (rc == 0)
+					drop = pos = more ? blen : blen + 1;
+				break;
+			}
+			if (rc == 2) {
+				/* No match can start before the partial one. */
+				drop = pos = o;
+				rc = 0;
+				break;
+			}
+			if ((rc = emit(&w, o, l)) != 0)
+				break;
+			drop = pos = o + step(&w, l);
+		}
+		if (rc != 0)
+			break;
+		/* Keep what the next search may see; drop the rest. */
+		drop = drop > back ? drop - back : 0;
+		if (drop > blen)
+			drop = blen;
+		memmove(buf, buf + drop, blen - drop);
+		blen -= drop;
+		pos -= drop;
+		boff += drop;
+	}
+	mm_reader_free(&r);
+	free(buf);
+	if (rc == STOPPED)
+		return w.stop;
+	return rc < 0 ? rc : 0;
+}
+
+/* The last of the matches a forward scan gives: rfind on a stream. */
+struct last {
+	uint64_t	off;
+	size_t		len;
+	int		found;
+};
+
+static int
+keep_last(void *ctx, uint64_t off, size_t len)
+{
+	struct last *k = ctx;
+
+	k->off = off;
+	k->len = len;
+	k->found = 1;
+	return 0;
+}
+
+/*
+ * A stream front to back.  rfind's one answer is the last match of a
+ * forward scan (overlapping, for literals: the rightmost start, with the
+ * longest needle there as mm_rfindset has it; a regex's last is the last
+ * of its forward matches), so only that is kept.
+ */
+static int
+scan_stream(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
+    uint64_t end)
+{
+	struct mm_scan sc = *scan;
+	struct last k;
+	int rc;
+
+	if (sc.flags & MM_SCAN_REVERSE) {
+		memset(&k, 0, sizeof(k));
+		sc.flags = MM_SCAN_ALL | (sc.m->re ? 0 : MM_SCAN_OVERLAP);
+		sc.emit = keep_last;
+		sc.ctx = &k;
+	}
+	rc = sc.m->re ? regex_stream(&sc, f, start, end) :
+	    forward_stream(&sc, f, start, end);
+	if (rc == 0 && (scan->flags & MM_SCAN_REVERSE) && k.found)
+		rc = scan->emit(scan->ctx, k.off, k.len);
+	return rc;
 }
 
 /* ------------------------------------------------------------ entry */
@@ -767,28 +913,26 @@ mm_scan_file(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
 {
 	struct mm_scan sc = *scan;
 	struct mm_matcher lit;
-	size_t i;
-	int rc, needsize = 0;
+	int rc;
 
 	sc.m = sc.re;
-	for (i = 0; i < sc.npats; i++)
-		if (sc.pats[i].len == 0)
-			needsize = 1;
 	if (f->kind == MM_KIND_STREAM) {
 		/*
-		 * Backwards needs the end first, a regex needs it whole, and
-		 * the empty pattern needs the size.
+		 * Successive rfind needs the whole stream: it is read into
+		 * memory and searched as a mapped file.
 		 */
-		if ((sc.flags & MM_SCAN_REVERSE) || sc.re != NULL || needsize) {
+		if ((sc.flags & MM_SCAN_REVERSE) && (sc.flags & MM_SCAN_ALL)) {
 			if ((rc = mm_file_slurp(f)) < 0)
 				return rc;
+		} else if (sc.re != NULL) {
+			return scan_stream(&sc, f, start, end);
 		} else {
 			/* Nothing to sample before reading: default ranks. */
 			if ((rc = mm_matcher_literals(&lit, sc.pats, sc.npats,
 			    sc.mflags, NULL, 0)) < 0)
 				return rc;
 			sc.m = &lit;
-			rc = forward_stream(&sc, f, start, end);
+			rc = scan_stream(&sc, f, start, end);
 			mm_matcher_free(&lit);
 			return rc;
 		}

@@ -68,6 +68,18 @@ int	mm_match(struct mm_matcher *, const unsigned char *hay, size_t len,
 int	mm_match_from(struct mm_matcher *, const unsigned char *hay,
 	    size_t len, size_t from, size_t *off, size_t *mlen);
 
+/*
+ * A regex over a window of a stream that MORE bytes may follow: as
+ * mm_match_from, but a match that the next bytes could make another
+ * (longer, or a match at all) is not given: 2, with *OFF where it
+ * begins, says to come back with more bytes.  Without MORE the window's
+ * end is the end.
+ */
+int	mm_match_partial(struct mm_matcher *, const unsigned char *hay,
+	    size_t len, size_t from, int more, size_t *off, size_t *mlen);
+/* How many bytes before a match's start a regex may look at. */
+size_t	mm_matcher_lookbehind(const struct mm_matcher *);
+
 #define MM_SCAN_ALL	0x1	/* every match, not just the first */
 #define MM_SCAN_OVERLAP	0x2	/* with ALL: matches may overlap */
 #define MM_SCAN_REVERSE	0x4	/* from the end backwards (rfind) */

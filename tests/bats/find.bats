@@ -534,3 +534,45 @@ for pat in (rb'a[^b]{0,40}b', rb'c+|x\n', rb'(?m)^a*'):
         sys.exit('%r: -r -c %s, want %d' % (pat, got.stdout, len(want)))
 PY
 }
+
+@test "mmfind gives a pipe the answers of the file, regexes and -r included" {
+	need_python
+	"$PYTHON3" - <<'PY'
+import random, subprocess, sys
+r = random.Random(11)
+data = bytes(r.choice(b"aabbcxAB\n") for _ in range(700000))
+open("s.bin", "wb").write(data)
+pats = [["-P", "a[^b]{0,40}b"], ["-P", "(?<=x)a+"], ["-P", "(?m)^b+$"],
+        ["-P", r"\bx"], ["-P", "(?s)c.{0,300000}x$"], ["-P", "^"],
+        ["-P", "$"], ["-P", "(?m)^"], ["-e", "ab", "-e", "bc"],
+        ["-i", "-e", "ab"], ["-x", "61??62"], ["-e", ""], ["-P", ""]]
+optss = [["-a"], ["-r"], ["-c"], ["-a", "-m", "5"],
+         ["-a", "-s", "100000", "-E", "600000"],
+         ["-r", "-s", "7", "-E", "699990"], []]
+for pat in pats:
+    for opts in optss:
+        args = ["mmfind"] + opts + pat
+        f = subprocess.run(args + ["s.bin"], capture_output=True)
+        p = subprocess.run(args, input=data, capture_output=True)
+        if (f.returncode, f.stdout) != (p.returncode, p.stdout):
+            sys.exit("%r: pipe %d %r %r, file %d %r" % (args, p.returncode,
+                     p.stdout[:60], p.stderr, f.returncode, f.stdout[:60]))
+PY
+}
+
+@test "mmfind -m N stops reading an endless stream at the Nth match, any pattern" {
+	for pat in "-e ''" "-P ''" "-x 00??00" "-e abc -e ''" "-i -e ''" \
+	    "-P '\\x00\\x00'" "-x ''"; do
+		run -0 --separate-stderr bash -c "ulimit -v 300000; exec timeout 5 mmfind -a -m 3 $pat /dev/zero"
+		[ "${#lines[@]}" = 3 ] || fail "$pat: $output $stderr"
+	done
+	run -0 --separate-stderr bash -c 'ulimit -v 300000; exec timeout 5 mmfind -a -e "" -m 3 /dev/urandom'
+	assert_output "$(printf '0\n1\n2')"
+	run -0 --separate-stderr bash -c 'ulimit -v 300000; exec timeout 5 mmfind -c -P "\\x00" -m 3 /dev/zero'
+	assert_output 3
+	# What needs the end of an endless stream runs in bounded memory.
+	for args in "-r -x 00" "-r -P \\x00" "-c -x 00"; do
+		run -124 --separate-stderr bash -c "ulimit -v 300000; exec timeout 1 mmfind $args /dev/zero"
+		[ -z "$stderr" ] || fail "mmfind $args: $stderr"
+	done
+}
