@@ -107,12 +107,6 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 		mm_parse_offset(o->end, &ev, &eneg);
 	if ((rc = mm_open(&f, path, MM_ACCESS_READ, 0)) < 0)
 		return app_file_error(path, rc);
-	/* Negative start or end need the size of a stream first. */
-	if (f.kind == MM_KIND_STREAM && (sneg || eneg) &&
-	    (rc = mm_file_slurp(&f)) < 0) {
-		mm_close(&f);
-		return app_file_error(path, rc);
-	}
 	if (f.kind != MM_KIND_STREAM) {
 		if (o->start != NULL)
 			start = slice_index(sv, sneg, (uint64_t)f.size);
@@ -121,6 +115,7 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 		if (end > (uint64_t)f.size)
 			end = (uint64_t)f.size;
 	} else {
+		/* The engine resolves a stream's negative ends at its end. */
 		start = sv;
 		end = o->end != NULL ? ev : UINT64_MAX;
 	}
@@ -139,6 +134,10 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	    (o->overlap ? MM_SCAN_OVERLAP : 0) |
 	    (o->reverse && !same_set(o, re) ? MM_SCAN_REVERSE : 0);
 	sc.threads = o->threads;
+	if (f.kind == MM_KIND_STREAM) {
+		sc.sneg = sneg;
+		sc.eneg = eneg;
+	}
 	sc.emit = on_match;
 	sc.ctx = &u;
 	mm_progress_start(&pg, o->progress, STDERR_FILENO, name,
@@ -147,7 +146,7 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	size0 = f.size;
 
 	rc = 0;
-	if (o->maxcount > 0 && start <= end)
+	if (o->maxcount > 0 && (start <= end || sc.sneg || sc.eneg))
 		rc = mm_scan_file(&sc, &f, start, end);
 	mm_progress_end(&pg);
 	if (rc < 0) {

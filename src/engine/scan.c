@@ -642,6 +642,110 @@ forward_threads(struct win *w, int nthreads)
 /* ------------------------------------------------------------ streams */
 
 /*
+ * The chunks of a stream from START, as mm_reader gives them (each
+ * repeating the last KEEP bytes of the one before), but LAG bytes behind
+ * the input: a byte is given only once LAG more have been read, and the
+ * last LAG bytes never are.  So [START, size - LAG) is searched without
+ * knowing the size first, holding LAG bytes, not the stream.
+ */
+struct src {
+	struct mm_reader r;
+	uint64_t	 start;
+	uint64_t	 lag;
+	size_t		 keep;
+	unsigned char	*buf;		/* lag > 0: bytes from offset boff */
+	size_t		 blen, cap;
+	size_t		 given;		/* the last chunk's length */
+	uint64_t	 boff;
+	int		 reof;		/* the input has ended */
+	int		 eof;		/* the last chunk was given */
+	int		 reached;	/* the window [start, ...) exists */
+};
+
+static int
+src_init(struct src *s, struct mm_file *f, uint64_t start, uint64_t end,
+    uint64_t lag, size_t keep)
+{
+	memset(s, 0, sizeof(*s));
+	s->start = s->boff = start;
+	s->lag = lag;
+	s->keep = keep;
+	if (lag > SIZE_MAX / 4)
+		return -ENOMEM;
+	return mm_reader_init(&s->r, f, (off_t)start, end > MM_OFF_MAX ||
+	    lag > 0 ? -1 : (off_t)end, lag > 0 ? 0 : keep);
+}
+
+static int
+src_next(struct src *s, const unsigned char **data, size_t *len, off_t *off)
+{
+	const unsigned char *p;
+	unsigned char *nb;
+	size_t n, drop, avail;
+	off_t o;
+	int rc;
+
+	if (s->lag == 0) {
+		rc = mm_reader_next(&s->r, data, len, off);
+		s->eof = s->r.eof;
+		if (rc > 0 || s->r.consumed >= (off_t)s->start)
+			s->reached = 1;
+		return rc;
+	}
+	if (s->eof)
+		return 0;
+	/* Drop what was given but the KEEP bytes the next chunk repeats. */
+	drop = s->given - (s->keep < s->given ? s->keep : s->given);
+	memmove(s->buf, s->buf + drop, s->blen - drop);
+	s->blen -= drop;
+	s->boff += drop;
+	avail = s->given - drop;
+	while (!s->reof && s->blen < avail + s->lag + MM_READ_BUFSIZE) {
+		if ((rc = mm_reader_next(&s->r, &p, &n, &o)) < 0)
+			return rc;
+		if (rc == 0 || s->r.eof)
+			s->reof = 1;
+		if (rc == 0)
+			break;
+		if (s->blen + n > s->cap) {
+			s->cap = (s->blen + n) * 2;
+			if ((nb = realloc(s->buf, s->cap)) == NULL)
+				return -ENOMEM;
+			s->buf = nb;
+		}
+		memcpy(s->buf + s->blen, p, n);
+		s->blen += n;
+	}
+	/* A byte LAG bytes from the end of what was read is in the window. */
+	if (s->reof) {
+		s->eof = 1;
+		if (s->r.consumed >= (off_t)(s->start + s->lag))
+			s->reached = 1;
+	}
+	n = s->blen > s->lag ? (size_t)(s->blen - s->lag) : 0;
+	if (n == 0 || (n <= avail && !s->eof)) {
+		if (s->eof && avail > 0 && n > 0)
+			goto give;
+		return 0;
+	}
+give:
+	s->given = n;
+	s->reached = 1;
+	*data = s->buf;
+	*len = n;
+	*off = (off_t)s->boff;
+	return 1;
+}
+
+static void
+src_free(struct src *s)
+{
+	mm_reader_free(&s->r);
+	free(s->buf);
+	s->buf = NULL;
+}
+
+/*
  * A stream, front to back: chunks overlap by the longest pattern less
  * one, and a chunk settles only the matches starting before the next
  * chunk's first byte, so every match is seen whole, once, and a set's
@@ -649,9 +753,9 @@ forward_threads(struct win *w, int nthreads)
  */
 static int
 forward_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
-    uint64_t end)
+    uint64_t end, uint64_t lag)
 {
-	struct mm_reader r;
+	struct src r;
 	struct win w;
 	const unsigned char *p;
 	size_t len, keep = sc->m->maxlen ? sc->m->maxlen - 1 : 0;
@@ -659,12 +763,13 @@ forward_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
 	uint64_t next = start, lim;
 	int rc, given = 0;
 
-	if ((rc = mm_reader_init(&r, f, (off_t)start, end > MM_OFF_MAX ? -1 :
-	    (off_t)end, keep)) < 0)
+	if ((rc = src_init(&r, f, start, end, lag, keep)) < 0) {
+		src_free(&r);
 		return rc;
+	}
 	memset(&w, 0, sizeof(w));
 	w.sc = sc;
-	while ((rc = mm_reader_next(&r, &p, &len, &off)) > 0) {
+	while ((rc = src_next(&r, &p, &len, &off)) > 0) {
 		given = 1;
 		w.hay = p;
 		w.base = (uint64_t)off;
@@ -683,14 +788,14 @@ forward_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
 	 * A stream that ends exactly at START gives no chunk, yet the empty
 	 * pattern matches there, as b''.find(b'', n) == n for len n.
 	 */
-	if (rc == 0 && !given && r.consumed == (off_t)start) {
+	if (rc == 0 && !given && r.reached) {
 		w.hay = (const unsigned char *)"";
 		w.base = start;
 		w.len = 0;
 		w.next = 0;
 		rc = forward_range(&w, 0, 1);
 	}
-	mm_reader_free(&r);
+	src_free(&r);
 	if (rc == STOPPED)
 		return w.stop;
 	return rc < 0 ? rc : 0;
@@ -706,9 +811,9 @@ forward_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
  */
 static int
 regex_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
-    uint64_t end)
+    uint64_t end, uint64_t lag)
 {
-	struct mm_reader r;
+	struct src r;
 	struct win w;
 	const unsigned char *p;
 	unsigned char *buf = NULL, *nb;
@@ -718,17 +823,18 @@ regex_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
 	off_t off;
 	int rc, more = 1, given = 0;
 
-	if ((rc = mm_reader_init(&r, f, (off_t)start, end > MM_OFF_MAX ? -1 :
-	    (off_t)end, 0)) < 0)
+	if ((rc = src_init(&r, f, start, end, lag, 0)) < 0) {
+		src_free(&r);
 		return rc;
+	}
 	memset(&w, 0, sizeof(w));
 	w.sc = sc;
 	while (more) {
-		if ((rc = mm_reader_next(&r, &p, &len, &off)) < 0)
+		if ((rc = src_next(&r, &p, &len, &off)) < 0)
 			break;
 		if (rc == 0) {
 			/* The end: nothing at all past START reached it? */
-			if (!given && r.consumed < (off_t)start)
+			if (!given && !r.reached)
 				break;
 			len = 0;
 		}
@@ -778,7 +884,7 @@ regex_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
 		pos -= drop;
 		boff += drop;
 	}
-	mm_reader_free(&r);
+	src_free(&r);
 	free(buf);
 	if (rc == STOPPED)
 		return w.stop;
@@ -811,7 +917,7 @@ keep_last(void *ctx, uint64_t off, size_t len)
  */
 static int
 scan_stream(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
-    uint64_t end)
+    uint64_t end, uint64_t lag)
 {
 	struct mm_scan sc = *scan;
 	struct last k;
@@ -823,8 +929,8 @@ scan_stream(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
 		sc.emit = keep_last;
 		sc.ctx = &k;
 	}
-	rc = sc.m->re ? regex_stream(&sc, f, start, end) :
-	    forward_stream(&sc, f, start, end);
+	rc = sc.m->re ? regex_stream(&sc, f, start, end, lag) :
+	    forward_stream(&sc, f, start, end, lag);
 	if (rc == 0 && (scan->flags & MM_SCAN_REVERSE) && k.found)
 		rc = scan->emit(scan->ctx, k.off, k.len);
 	return rc;
@@ -907,6 +1013,109 @@ scan_mapped(struct mm_scan *sc, struct mm_file *f, uint64_t start,
 	return rc < 0 ? rc : rc2;
 }
 
+/* Python's slice index: negative from the end, clamped to [0, size]. */
+static uint64_t
+slice_index(uint64_t v, int neg, uint64_t size)
+{
+	if (neg && v != 0)
+		return v >= size ? 0 : size - v;
+	return v < size ? v : size;
+}
+
+/* Matches of a stream's tail, at their offsets in the stream. */
+struct rebase {
+	const struct mm_scan	*sc;
+	uint64_t		 base;
+};
+
+static int
+rebase_emit(void *ctx, uint64_t off, size_t len)
+{
+	struct rebase *rb = ctx;
+
+	return rb->sc->emit(rb->sc->ctx, rb->base + off, len);
+}
+
+/*
+ * A start counted from the end of a stream: only the last START bytes
+ * can hold a match, so only they are kept (a ring, as tail -c keeps
+ * them), then searched in memory.
+ */
+static int
+scan_tail(struct mm_scan *sc, struct mm_file *f, uint64_t start,
+    uint64_t end)
+{
+	struct mm_reader r;
+	struct mm_file mf;
+	struct mm_scan tsc = *sc;
+	struct rebase rb;
+	const unsigned char *p;
+	unsigned char *ring = NULL, *nr, *lin;
+	size_t len, held = 0, head = 0, cap = 0, n, want;
+	uint64_t total = 0, s, e;
+	off_t off;
+	int rc;
+
+	if (start > SIZE_MAX / 4)
+		return -ENOMEM;
+	if ((rc = mm_reader_init(&r, f, 0, -1, 0)) < 0)
+		return rc;
+	while ((rc = mm_reader_next(&r, &p, &len, &off)) > 0) {
+		total += len;
+		if (len > start) {
+			p += len - start;
+			len = (size_t)start;
+		}
+		if (held + len > cap && cap < start) {
+			for (want = cap ? cap : 4096; want < held + len &&
+			    want < start; want *= 2)
+				;
+			want = want < start ? want : (size_t)start;
+			if ((nr = realloc(ring, want)) == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			ring = nr;
+			cap = want;
+		}
+		for (; len > 0; p += n, len -= n) {
+			if (held < cap) {
+				n = cap - held < len ? cap - held : len;
+				memcpy(ring + held, p, n);
+				held += n;
+			} else {
+				n = cap - head < len ? cap - head : len;
+				memcpy(ring + head, p, n);
+				head = (head + n) % cap;
+			}
+		}
+	}
+	mm_reader_free(&r);
+	if (rc < 0 || (lin = malloc(held + 1)) == NULL) {
+		free(ring);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	/* In order: the oldest byte is at HEAD once the ring is full. */
+	memcpy(lin, ring + head, held - head);
+	memcpy(lin + held - head, ring, head);
+	free(ring);
+	s = slice_index(start, 1, total);
+	e = sc->eneg ? slice_index(end, 1, total) : slice_index(end, 0, total);
+	memset(&mf, 0, sizeof(mf));
+	mf.fd = -1;
+	mf.kind = MM_KIND_MEMORY;
+	mf.mem = lin;
+	mf.size = (off_t)held;
+	rb.sc = sc;
+	rb.base = total - held;
+	tsc.emit = rebase_emit;
+	tsc.ctx = &rb;
+	tsc.progress = NULL;
+	rc = s > e ? 0 : scan_mapped(&tsc, &mf, s - rb.base, e - rb.base);
+	mm_close(&mf);
+	return rc;
+}
+
 int
 mm_scan_file(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
     uint64_t end)
@@ -916,6 +1125,8 @@ mm_scan_file(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
 	int rc;
 
 	sc.m = sc.re;
+	if (f->kind == MM_KIND_STREAM && sc.sneg && start != 0)
+		return scan_tail(&sc, f, start, end);
 	if (f->kind == MM_KIND_STREAM) {
 		/*
 		 * Successive rfind needs the whole stream: it is read into
@@ -924,15 +1135,19 @@ mm_scan_file(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
 		if ((sc.flags & MM_SCAN_REVERSE) && (sc.flags & MM_SCAN_ALL)) {
 			if ((rc = mm_file_slurp(f)) < 0)
 				return rc;
+			if (sc.eneg)
+				end = slice_index(end, 1, (uint64_t)f->size);
 		} else if (sc.re != NULL) {
-			return scan_stream(&sc, f, start, end);
+			return scan_stream(&sc, f, start,
+			    sc.eneg ? UINT64_MAX : end, sc.eneg ? end : 0);
 		} else {
 			/* Nothing to sample before reading: default ranks. */
 			if ((rc = mm_matcher_literals(&lit, sc.pats, sc.npats,
 			    sc.mflags, NULL, 0)) < 0)
 				return rc;
 			sc.m = &lit;
-			rc = scan_stream(&sc, f, start, end);
+			rc = scan_stream(&sc, f, start,
+			    sc.eneg ? UINT64_MAX : end, sc.eneg ? end : 0);
 			mm_matcher_free(&lit);
 			return rc;
 		}

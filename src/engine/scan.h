@@ -100,6 +100,11 @@ struct mm_scan {
 	struct mm_matcher	*m;		/* set by mm_scan_file */
 	int			 flags;
 	int			 threads;	/* >1: split mapped files */
+	/*
+	 * Streams only: START (SNEG) or END (ENEG) counts from the end, as
+	 * a Python slice index; what is kept is bounded by that count.
+	 */
+	int			 sneg, eneg;
 	struct mm_progress	*progress;	/* may be NULL */
 	mm_emit_fn		 emit;
 	void			*ctx;
@@ -108,6 +113,9 @@ struct mm_scan {
 /*
  * Scan [START, END) of F (a mapped file, a memory file or a stream read
  * front to back) as Python's find/rfind would, calling emit per match.
+ * On a stream, a negative START keeps its last |START| bytes, a negative
+ * END holds |END| bytes back; only successive rfind (-r -a) reads a
+ * stream whole into memory.
  * Mapped files are scanned under the SIGBUS guard: -EIO when the file
  * shrinks.  Returns 0, the emit's non-zero value, or -errno.
  */

@@ -576,3 +576,42 @@ PY
 		[ -z "$stderr" ] || fail "mmfind $args: $stderr"
 	done
 }
+
+@test "mmfind -s/-E from the end of a pipe agree with Python, holding only that much" {
+	need_python
+	"$PYTHON3" - <<'PY'
+import random, re, subprocess, sys
+r = random.Random(5)
+data = bytes(r.choice(b"abcx\n") for _ in range(600000))
+open("w.bin", "wb").write(data)
+n = len(data)
+for s, e in (("-5", None), (None, "-7"), ("-300000", "-1"), ("100", "-299999"),
+             ("-600001", "-600000"), ("-1", "-1"), ("-270000", "400000"),
+             ("599990", "-20"), ("-3", None)):
+    si = 0 if s is None else int(s)
+    ei = n if e is None else int(e)
+    for pat in (["-x", "6162"], ["-e", "ab", "-e", "bcx"], ["-e", ""],
+                ["-P", "a[bc]+x"], ["-P", "(?m)^x+$"], ["-P", ""]):
+        for opts in ([], ["-c"], ["-r"], ["-r", "-a", "-m", "3"], ["-a", "-m", "3"]):
+            args = ["mmfind"] + opts + (["-s", s] if s else []) + \
+                (["-E", e] if e else []) + pat
+            p = subprocess.run(args, input=data, capture_output=True)
+            m = subprocess.run(args + ["w.bin"], capture_output=True)
+            if (p.returncode, p.stdout) != (m.returncode, m.stdout):
+                sys.exit("%r: pipe %d %r %r, file %d %r" % (args, p.returncode,
+                         p.stdout[:60], p.stderr, m.returncode, m.stdout[:60]))
+            if opts == [] and pat[0] == "-x":
+                want = data.find(bytes.fromhex(pat[1]), si, ei)
+                got = int(p.stdout) if p.stdout else -1
+                if got != want:
+                    sys.exit("%r: %d, Python %d" % (args, got, want))
+PY
+	# A start from the end keeps |START| bytes; an end from the end
+	# holds |END| bytes back and still stops at the -m th match.
+	run -124 --separate-stderr bash -c 'ulimit -v 300000; exec timeout 1 mmfind -s -3 -x 00 /dev/zero'
+	[ -z "$stderr" ]
+	run -0 --separate-stderr bash -c 'ulimit -v 300000; exec timeout 5 mmfind -a -m 2 -E -1M -P "\\x00" /dev/zero'
+	assert_output "$(printf '0\n1')"
+	run -0 --separate-stderr bash -c 'ulimit -v 300000; exec timeout 5 mmfind -a -m 2 -E -5 -x 00 /dev/zero'
+	assert_output "$(printf '0\n1')"
+}
