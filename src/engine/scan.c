@@ -847,6 +847,8 @@ regex_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
 				break;
 			}
 			buf = nb;
+			/* JIT may read ahead of the subject's end: defined bytes. */
+			memset(buf + blen, 0, cap - blen);
 		}
 		memcpy(buf + blen, p, len);
 		blen += len;
