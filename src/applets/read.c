@@ -6,11 +6,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "applet.h"
+#include "engine/scan.h"
 
 enum mode { MODE_RAW, MODE_LINE, MODE_BYTE, MODE_SIZE };
 enum format { FMT_RAW, FMT_HEX, FMT_HEXDUMP };
@@ -183,86 +183,16 @@ copy_range(void *arg)
 	return rc < 0 ? rc : 0;
 }
 
-/*
- * The last MAG bytes of a stream, as tail -c keeps them: a ring that
- * grows with the input up to MAG bytes and then wraps, so an endless
- * stream costs MAG bytes, not its length.  *TOTAL is the stream's size;
- * the bytes in order are ring[head..len) then ring[0..head).
- */
-struct tail {
-	unsigned char	*ring;
-	size_t		 len;		/* bytes held, at most MAG */
-	size_t		 head;		/* the oldest byte once full */
-	uint64_t	 total;
-};
-
-static int
-tail_read(struct mm_file *f, uint64_t mag, struct tail *t)
-{
-	struct mm_reader r;
-	const unsigned char *p;
-	unsigned char *nr;
-	size_t len, n, cap = 0, want;
-	off_t off;
-	int rc;
-
-	memset(t, 0, sizeof(*t));
-	if (mag > SIZE_MAX / 2)
-		mag = SIZE_MAX / 2;
-	if ((rc = mm_reader_init(&r, f, 0, -1, 0)) < 0)
-		return rc;
-	while ((rc = mm_reader_next(&r, &p, &len, &off)) > 0) {
-		t->total += len;
-		/* Only the last MAG bytes of the chunk can stay. */
-		if (len > mag) {
-			p += len - mag;
-			len = (size_t)mag;
-		}
-		if (t->len + len > cap && cap < mag) {
-			want = cap ? cap : 4096;
-			while (want < t->len + len && want < mag)
-				want *= 2;
-			want = want < mag ? want : (size_t)mag;
-			if ((nr = realloc(t->ring, want)) == NULL) {
-				rc = -ENOMEM;
-				break;
-			}
-			t->ring = nr;
-			cap = want;
-		}
-		while (len > 0) {
-			if (t->len < cap) {
-				/* Still filling: the ring has not wrapped. */
-				n = cap - t->len < len ? cap - t->len : len;
-				memcpy(t->ring + t->len, p, n);
-				t->len += n;
-			} else {
-				n = cap - t->head < len ? cap - t->head : len;
-				memcpy(t->ring + t->head, p, n);
-				t->head = (t->head + n) % cap;
-			}
-			p += n;
-			len -= n;
-		}
-	}
-	mm_reader_free(&r);
-	if (rc < 0) {
-		free(t->ring);
-		t->ring = NULL;
-	}
-	return rc;
-}
-
 /* A stream's size: read to the end, keeping nothing. */
 static int
 stream_size(struct mm_file *f, uint64_t *size)
 {
-	struct tail t;
+	struct mm_tail t;
 	int rc;
 
-	if ((rc = tail_read(f, 0, &t)) == 0)
+	if ((rc = mm_tail_read(f, 0, &t)) == 0)
 		*size = t.total;
-	free(t.ring);
+	mm_tail_free(&t);
 	return rc;
 }
 
@@ -280,7 +210,7 @@ read_stream_end(const char *path, struct mm_file *f, enum mode mode,
 	struct mm_reader r;
 	const unsigned char *p, *seg[2], *nl;
 	size_t len, seglen[2];
-	struct tail t;
+	struct mm_tail t;
 	uint64_t size = 0, count0 = count;
 	off_t off;
 	int rc, i, st = EXIT_OK;
@@ -310,7 +240,7 @@ read_stream_end(const char *path, struct mm_file *f, enum mode mode,
 		mm_reader_free(&r);
 		return st;
 	}
-	if ((rc = tail_read(f, offval, &t)) < 0)
+	if ((rc = mm_tail_read(f, offval, &t)) < 0)
 		return app_file_error(path, rc);
 	if (t.total < offval) {
 		st = app_error("%s: offset %s is before the start of the file "
@@ -342,7 +272,7 @@ read_stream_end(const char *path, struct mm_file *f, enum mode mode,
 		sink_end(&sink, t.total - offval, countstr != NULL &&
 		    count0 == 0);
 out:
-	free(t.ring);
+	mm_tail_free(&t);
 	return st;
 }
 

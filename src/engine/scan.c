@@ -723,12 +723,9 @@ src_next(struct src *s, const unsigned char **data, size_t *len, off_t *off)
 			s->reached = 1;
 	}
 	n = s->blen > s->lag ? (size_t)(s->blen - s->lag) : 0;
-	if (n == 0 || (n <= avail && !s->eof)) {
-		if (s->eof && avail > 0 && n > 0)
-			goto give;
+	/* The last chunk may hold only bytes given before (see mm.h). */
+	if (n == 0 || (n <= avail && !s->eof))
 		return 0;
-	}
-give:
 	s->given = n;
 	s->reached = 1;
 	*data = s->buf;
@@ -1038,78 +1035,103 @@ rebase_emit(void *ctx, uint64_t off, size_t len)
 	return rb->sc->emit(rb->sc->ctx, rb->base + off, len);
 }
 
+int
+mm_tail_read(struct mm_file *f, uint64_t mag, struct mm_tail *t)
+{
+	struct mm_reader r;
+	const unsigned char *p;
+	unsigned char *nr;
+	size_t len, n, cap = 0, want;
+	off_t off;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (mag > SIZE_MAX / 4)
+		return -ENOMEM;
+	if ((rc = mm_reader_init(&r, f, 0, -1, 0)) < 0)
+		return rc;
+	while ((rc = mm_reader_next(&r, &p, &len, &off)) > 0) {
+		t->total += len;
+		/* Only the last MAG bytes of a chunk can stay. */
+		if (len > mag) {
+			p += len - mag;
+			len = (size_t)mag;
+		}
+		/* Grow with the input, so a short one costs little. */
+		if (t->len + len > cap && cap < mag) {
+			for (want = cap ? cap : 4096; want < t->len + len &&
+			    want < mag; want *= 2)
+				;
+			want = want < mag ? want : (size_t)mag;
+			if ((nr = realloc(t->ring, want)) == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			t->ring = nr;
+			cap = want;
+		}
+		for (; len > 0; p += n, len -= n) {
+			if (t->len < cap) {
+				n = cap - t->len < len ? cap - t->len : len;
+				memcpy(t->ring + t->len, p, n);
+				t->len += n;
+			} else {
+				/* Full: overwrite the oldest bytes. */
+				n = cap - t->head < len ? cap - t->head : len;
+				memcpy(t->ring + t->head, p, n);
+				t->head = (t->head + n) % cap;
+			}
+		}
+	}
+	mm_reader_free(&r);
+	if (rc < 0)
+		mm_tail_free(t);
+	return rc;
+}
+
+void
+mm_tail_free(struct mm_tail *t)
+{
+	free(t->ring);
+	memset(t, 0, sizeof(*t));
+}
+
 /*
  * A start counted from the end of a stream: only the last START bytes
- * can hold a match, so only they are kept (a ring, as tail -c keeps
- * them), then searched in memory.
+ * can hold a match, so only they are kept, then searched in memory.
  */
 static int
 scan_tail(struct mm_scan *sc, struct mm_file *f, uint64_t start,
     uint64_t end)
 {
-	struct mm_reader r;
 	struct mm_file mf;
 	struct mm_scan tsc = *sc;
+	struct mm_tail t;
 	struct rebase rb;
-	const unsigned char *p;
-	unsigned char *ring = NULL, *nr, *lin;
-	size_t len, held = 0, head = 0, cap = 0, n, want;
-	uint64_t total = 0, s, e;
-	off_t off;
+	unsigned char *lin;
+	uint64_t s, e;
 	int rc;
 
-	if (start > SIZE_MAX / 4)
-		return -ENOMEM;
-	if ((rc = mm_reader_init(&r, f, 0, -1, 0)) < 0)
+	if ((rc = mm_tail_read(f, start, &t)) < 0)
 		return rc;
-	while ((rc = mm_reader_next(&r, &p, &len, &off)) > 0) {
-		total += len;
-		if (len > start) {
-			p += len - start;
-			len = (size_t)start;
-		}
-		if (held + len > cap && cap < start) {
-			for (want = cap ? cap : 4096; want < held + len &&
-			    want < start; want *= 2)
-				;
-			want = want < start ? want : (size_t)start;
-			if ((nr = realloc(ring, want)) == NULL) {
-				rc = -ENOMEM;
-				break;
-			}
-			ring = nr;
-			cap = want;
-		}
-		for (; len > 0; p += n, len -= n) {
-			if (held < cap) {
-				n = cap - held < len ? cap - held : len;
-				memcpy(ring + held, p, n);
-				held += n;
-			} else {
-				n = cap - head < len ? cap - head : len;
-				memcpy(ring + head, p, n);
-				head = (head + n) % cap;
-			}
-		}
-	}
-	mm_reader_free(&r);
-	if (rc < 0 || (lin = malloc(held + 1)) == NULL) {
-		free(ring);
-		return rc < 0 ? rc : -ENOMEM;
+	/* Zeros past the end, where JIT's vector loads may reach. */
+	if ((lin = calloc(1, t.len + 64)) == NULL) {
+		mm_tail_free(&t);
+		return -ENOMEM;
 	}
 	/* In order: the oldest byte is at HEAD once the ring is full. */
-	memcpy(lin, ring + head, held - head);
-	memcpy(lin + held - head, ring, head);
-	free(ring);
-	s = slice_index(start, 1, total);
-	e = sc->eneg ? slice_index(end, 1, total) : slice_index(end, 0, total);
+	memcpy(lin, t.ring + t.head, t.len - t.head);
+	memcpy(lin + t.len - t.head, t.ring, t.head);
+	s = slice_index(start, 1, t.total);
+	e = slice_index(end, sc->eneg, t.total);
 	memset(&mf, 0, sizeof(mf));
 	mf.fd = -1;
 	mf.kind = MM_KIND_MEMORY;
 	mf.mem = lin;
-	mf.size = (off_t)held;
+	mf.size = (off_t)t.len;
 	rb.sc = sc;
-	rb.base = total - held;
+	rb.base = t.total - t.len;
+	mm_tail_free(&t);
 	tsc.emit = rebase_emit;
 	tsc.ctx = &rb;
 	tsc.progress = NULL;

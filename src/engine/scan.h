@@ -122,4 +122,20 @@ struct mm_scan {
 int	mm_scan_file(const struct mm_scan *, struct mm_file *, uint64_t start,
 	    uint64_t end);
 
+/*
+ * The last MAG bytes of a stream, as tail -c keeps them: a ring that
+ * grows with the input up to MAG bytes, then wraps, so an endless stream
+ * costs MAG bytes.  TOTAL is the stream's size; the bytes in order are
+ * ring[head..len) then ring[0..head).  0 or -errno.
+ */
+struct mm_tail {
+	unsigned char	*ring;
+	size_t		 len;
+	size_t		 head;
+	uint64_t	 total;
+};
+
+int	mm_tail_read(struct mm_file *, uint64_t mag, struct mm_tail *);
+void	mm_tail_free(struct mm_tail *);
+
 #endif /* MM_SCAN_H */
