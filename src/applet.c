@@ -280,9 +280,13 @@ app_size(const char *what, const char *s, uint64_t *val)
 int
 app_offset(const char *what, const char *s, uint64_t *val, int *neg)
 {
-	*neg = s[0] == '-';
-	return app_size(what, s + *neg, val) == 0 ? 0 :
-	    EXIT_FAIL;
+	int minus = s[0] == '-';
+
+	if (app_size(what, s + minus, val) != 0)
+		return EXIT_FAIL;
+	/* -0 is 0, the start, as mm_parse_offset has it. */
+	*neg = minus && *val != 0;
+	return 0;
 }
 
 int

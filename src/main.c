@@ -74,6 +74,16 @@ usage(void)
 	return app_finish(EXIT_OK);
 }
 
+/* An unknown applet name: the list of the known ones, exit 127. */
+static int
+unknown(const char *name)
+{
+	fprintf(stderr, "mmutils: '%s': unknown applet; the applets are:\n",
+	    name);
+	list(stderr, 0);
+	return 127;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -91,6 +101,12 @@ main(int argc, char **argv)
 	base = basename(buf);
 	if (strncmp(base, "mm", 2) == 0 && (a = lookup(base + 2)) != NULL)
 		return run(a, argc, av);
+	/*
+	 * Any other name than the binary's own is a link that names no
+	 * applet: the same answer as "mmutils NAME", not a missing one.
+	 */
+	if (strncmp(base, "mmutils", 7) != 0)
+		return unknown(base);
 
 	if (argc < 2) {
 		fprintf(stderr, "mmutils: no applet given\n"
@@ -111,11 +127,7 @@ main(int argc, char **argv)
 	/* "mmutils read" and "mmutils mmread" both name the applet. */
 	a = lookup(strncmp(argv[1], "mm", 2) == 0 && lookup(argv[1] + 2) ?
 	    argv[1] + 2 : argv[1]);
-	if (a == NULL) {
-		fprintf(stderr, "mmutils: '%s': unknown applet; the applets "
-		    "are:\n", argv[1]);
-		list(stderr, 0);
-		return 127;
-	}
+	if (a == NULL)
+		return unknown(argv[1]);
 	return run(a, argc - 1, av + 1);
 }

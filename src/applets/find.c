@@ -21,6 +21,7 @@ struct opts {
 	int		 files_with, with_name, no_name, progress;
 	char		*start, *end, *radix;
 	char		*max;
+	char		*threads_s;
 	int		 threads;
 	uint64_t	 maxcount;	/* UINT64_MAX: no limit */
 	int		 hex_radix;
@@ -65,9 +66,24 @@ on_match(void *ctx, uint64_t off, size_t len)
 static uint64_t
 slice_index(uint64_t v, int neg, uint64_t size)
 {
-	if (neg)
+	if (neg && v != 0)
 		return v >= size ? 0 : size - v;
 	return v;
+}
+
+/*
+ * Does -r change nothing but the order of what is found, and is nothing
+ * listed?  A regex's reverse matches are its forward ones, and so are
+ * overlapping ones; a count, -q and -l then need no order, so they scan
+ * forwards, keeping no list (backwards a regex needs two passes).
+ * Successive rfind of literals is another set, and keeps no list anyway.
+ */
+static int
+same_set(const struct opts *o, const struct mm_matcher *re)
+{
+	if (!o->count && !o->quiet && !o->files_with)
+		return 0;
+	return re != NULL || o->overlap || o->quiet || o->files_with;
 }
 
 /* 0 no match, 1 match, 2 error (message printed), 3 stop everything. */
@@ -91,12 +107,6 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 		mm_parse_offset(o->end, &ev, &eneg);
 	if ((rc = mm_open(&f, path, MM_ACCESS_READ, 0)) < 0)
 		return app_file_error(path, rc);
-	/* Negative start or end need the size of a stream first. */
-	if (f.kind == MM_KIND_STREAM && (sneg || eneg) &&
-	    (rc = mm_file_slurp(&f)) < 0) {
-		mm_close(&f);
-		return app_file_error(path, rc);
-	}
 	if (f.kind != MM_KIND_STREAM) {
 		if (o->start != NULL)
 			start = slice_index(sv, sneg, (uint64_t)f.size);
@@ -105,6 +115,7 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 		if (end > (uint64_t)f.size)
 			end = (uint64_t)f.size;
 	} else {
+		/* The engine resolves a stream's negative ends at its end. */
 		start = sv;
 		end = o->end != NULL ? ev : UINT64_MAX;
 	}
@@ -121,8 +132,12 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	sc.re = re;
 	sc.flags = (o->all || o->count ? MM_SCAN_ALL : 0) |
 	    (o->overlap ? MM_SCAN_OVERLAP : 0) |
-	    (o->reverse ? MM_SCAN_REVERSE : 0);
+	    (o->reverse && !same_set(o, re) ? MM_SCAN_REVERSE : 0);
 	sc.threads = o->threads;
+	if (f.kind == MM_KIND_STREAM) {
+		sc.sneg = sneg;
+		sc.eneg = eneg;
+	}
 	sc.emit = on_match;
 	sc.ctx = &u;
 	mm_progress_start(&pg, o->progress, STDERR_FILENO, name,
@@ -131,12 +146,17 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	size0 = f.size;
 
 	rc = 0;
-	if (o->maxcount > 0 && start <= end)
+	if (o->maxcount > 0 && (start <= end || sc.sneg || sc.eneg))
 		rc = mm_scan_file(&sc, &f, start, end);
 	mm_progress_end(&pg);
 	if (rc < 0) {
 		if (u.err)
 			rc = 0;
+		else if (rc == -E2BIG && re != NULL &&
+		    mm_regex_limit(re->re_err) != NULL)
+			app_error("%s: the regular expression needs too much "
+			    "backtracking (PCRE2 %s); simplify it", name,
+			    mm_regex_limit(re->re_err));
 		else if (rc == -E2BIG && re != NULL) {
 			char msg[256];
 
@@ -235,8 +255,16 @@ check_opts(struct opts *o)
 			return app_usage("--radix must be d or x, not '%s'",
 			    o->radix);
 	}
-	if (o->threads < 0 || o->threads > 256)
-		return app_usage("--threads must be between 0 and 256");
+	if (o->threads_s != NULL) {
+		const char *p = o->threads_s;
+
+		/* Plain digits: no sign, no blank, not empty (strtol takes all). */
+		if (*p == '\0' || strspn(p, "0123456789") != strlen(p) ||
+		    strlen(p) > 3 || atoi(p) > 256)
+			return app_usage("--threads must be a number between 0 "
+			    "and 256, not '%s'", o->threads_s);
+		o->threads = atoi(p);
+	}
 	if (o->threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -297,7 +325,7 @@ find_main(int argc, const char **argv)
 		{ "radix", '\0', POPT_ARG_STRING, &o.radix, 0,
 		    "offsets in decimal (d, the default) or 0x hex (x)",
 		    "d|x" },
-		{ "threads", 'j', POPT_ARG_INT, &o.threads, 0,
+		{ "threads", 'j', POPT_ARG_STRING, &o.threads_s, 0,
 		    "search one large file with N threads (0: one per CPU)",
 		    "N" },
 		{ "progress", '\0', POPT_ARG_NONE, &o.progress, 0,
@@ -380,6 +408,7 @@ done:
 	free(o.end);
 	free(o.radix);
 	free(o.max);
+	free(o.threads_s);
 	app_popt_free(pc);
 	return app_finish(st);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "applet.h"
+#include "engine/scan.h"
 
 enum mode { MODE_RAW, MODE_LINE, MODE_BYTE, MODE_SIZE };
 enum format { FMT_RAW, FMT_HEX, FMT_HEXDUMP };
@@ -182,6 +183,99 @@ copy_range(void *arg)
 	return rc < 0 ? rc : 0;
 }
 
+/* A stream's size: read to the end, keeping nothing. */
+static int
+stream_size(struct mm_file *f, uint64_t *size)
+{
+	struct mm_tail t;
+	int rc;
+
+	if ((rc = mm_tail_read(f, 0, &t)) == 0)
+		*size = t.total;
+	mm_tail_free(&t);
+	return rc;
+}
+
+/*
+ * What needs a stream's end, in memory bounded by the answer: --size
+ * keeps nothing, a negative OFFSET the last |OFFSET| bytes, -b at a
+ * plain OFFSET one byte.  Returns an exit status (messages printed).
+ */
+static int
+read_stream_end(const char *path, struct mm_file *f, enum mode mode,
+    enum format fmt, const char *offstr, uint64_t offval, int neg,
+    const char *countstr, uint64_t count)
+{
+	static struct sink sink;
+	struct mm_reader r;
+	const unsigned char *p, *seg[2], *nl;
+	size_t len, seglen[2];
+	struct mm_tail t;
+	uint64_t size = 0, count0 = count;
+	off_t off;
+	int rc, i, st = EXIT_OK;
+
+	if (mode == MODE_SIZE) {
+		if ((rc = stream_size(f, &size)) < 0)
+			return app_file_error(path, rc);
+		return app_printf("%" PRIu64 "\n", size) < 0 ? EXIT_FAIL : 0;
+	}
+	if (!neg) {
+		/* -b at a plain offset: skip to it, take one byte. */
+		if ((rc = mm_reader_init(&r, f, (off_t)offval,
+		    (off_t)offval + 1, 0)) < 0)
+			return app_file_error(path, rc);
+		rc = mm_reader_next(&r, &p, &len, &off);
+		if (rc > 0)
+			app_printf("%u\n", p[0]);
+		else if (rc == 0 && r.consumed < (off_t)offval)
+			st = app_error("%s: offset %s is past the end of the "
+			    "input", path, offstr);
+		else if (rc == 0)
+			st = app_error("%s: no byte at offset %s: it is the "
+			    "end of the file (size %jd)", path, offstr ? offstr :
+			    "0", (intmax_t)r.consumed);
+		else
+			st = app_file_error(path, rc);
+		mm_reader_free(&r);
+		return st;
+	}
+	if ((rc = mm_tail_read(f, offval, &t)) < 0)
+		return app_file_error(path, rc);
+	if (t.total < offval) {
+		st = app_error("%s: offset %s is before the start of the file "
+		    "(size %" PRIu64 ")", path, offstr, t.total);
+		goto out;
+	}
+	seg[0] = t.ring + t.head;
+	seglen[0] = t.len - t.head;
+	seg[1] = t.ring;
+	seglen[1] = t.head;
+	if (mode == MODE_BYTE) {
+		app_printf("%u\n", seg[0][0]);
+		goto out;
+	}
+	memset(&sink, 0, sizeof(sink));
+	sink.fmt = fmt;
+	sink.addr = t.total - offval;
+	for (i = 0, rc = 0; i < 2 && count > 0 && rc == 0; i++) {
+		len = seglen[i] < count ? seglen[i] : (size_t)count;
+		if (mode == MODE_LINE && len > 0 &&
+		    (nl = memchr(seg[i], '\n', len)) != NULL) {
+			len = (size_t)(nl - seg[i]) + 1;
+			count = len;
+		}
+		rc = sink_put(&sink, seg[i], len);
+		count -= len;
+	}
+	if (rc == 0)
+		sink_end(&sink, t.total - offval, countstr != NULL &&
+		    count0 == 0);
+out:
+	mm_tail_free(&t);
+	return st;
+}
+
 static const char *usage_ops = "[OPTION]... FILE [OFFSET [COUNT]]";
 
 static int
@@ -204,8 +298,9 @@ read_file(const char *path, enum mode mode, enum format fmt,
 		return app_file_error(path, rc);
 	/* A stream's size is known only at its end. */
 	if (f.kind == MM_KIND_STREAM && (neg || mode == MODE_SIZE ||
-	    mode == MODE_BYTE) && (rc = mm_file_slurp(&f)) < 0) {
-		st = app_file_error(path, rc);
+	    mode == MODE_BYTE)) {
+		st = read_stream_end(path, &f, mode, fmt, offstr, offval, neg,
+		    countstr, count);
 		goto out;
 	}
 	if (mode == MODE_SIZE) {

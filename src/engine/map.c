@@ -393,6 +393,8 @@ mm_reader_next(struct mm_reader *r, const unsigned char **data, size_t *len,
 	want = r->cap - kept;
 	if (r->end >= 0 && (uint64_t)(r->end - r->consumed) < want)
 		want = (size_t)(r->end - r->consumed);
+	/* Nothing read here, whatever skipping to the start read before. */
+	n = 0;
 	if (want > 0 && (n = read_full(r->f->fd, r->buf + kept, want)) < 0)
 		return (int)n;
 	if ((size_t)n < want || (r->end >= 0 && r->consumed + n >= r->end))

@@ -127,11 +127,21 @@ mm_matcher_regex(struct mm_matcher *m, const char *re, int flags,
 		*erroff = eo;
 		return -EINVAL;
 	}
-	/* Without JIT (some builds, some CPUs) the interpreter still works. */
-	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	/*
+	 * Without JIT (some builds, some CPUs) the interpreter still works.
+	 * Streams are searched with hard partial matching.
+	 */
+	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE |
+	    PCRE2_JIT_PARTIAL_HARD);
 	m->md = pcre2_match_data_create_from_pattern(code, NULL);
-	if (m->md == NULL) {
+	m->mc = pcre2_match_context_create(NULL);
+	if (m->md == NULL || m->mc == NULL) {
+		if (m->md != NULL)
+			pcre2_match_data_free(m->md);
+		if (m->mc != NULL)
+			pcre2_match_context_free(m->mc);
 		pcre2_code_free(code);
+		memset(m, 0, sizeof(*m));
 		return -ENOMEM;
 	}
 	m->re = code;
@@ -151,6 +161,22 @@ mm_regex_error(int code, char *buf, size_t len)
 		snprintf(buf, len, "PCRE2 error %d", code);
 }
 
+const char *
+mm_regex_limit(int code)
+{
+	switch (code) {
+	case PCRE2_ERROR_MATCHLIMIT:
+		return "match limit";
+	case PCRE2_ERROR_DEPTHLIMIT:
+		return "depth limit";
+	case PCRE2_ERROR_HEAPLIMIT:
+		return "heap limit";
+	case PCRE2_ERROR_JIT_STACKLIMIT:
+		return "JIT stack limit";
+	}
+	return NULL;
+}
+
 void
 mm_matcher_free(struct mm_matcher *m)
 {
@@ -166,9 +192,38 @@ mm_matcher_free(struct mm_matcher *m)
 		mm_needle_free(m->re_prefix);
 	if (m->md != NULL)
 		pcre2_match_data_free(m->md);
+	if (m->mc != NULL)
+		pcre2_match_context_free(m->mc);
 	if (m->re != NULL)
 		pcre2_code_free(m->re);
 	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * The backtracking budget.  PCRE2 counts its match limit afresh at each
+ * start position, so a pattern that backtracks hard at every position
+ * runs for minutes under the default limit without ever reaching it.
+ * The limit per start position is a whole-search budget spread over the
+ * subject: RE_BUDGET steps in all, yet never under RE_LIMIT_MIN (what
+ * ordinary patterns need) nor above PCRE2's own default.  A search then
+ * costs at most the larger of RE_BUDGET and RE_LIMIT_MIN steps per byte.
+ */
+#define RE_BUDGET	((uint64_t)500 * 1000 * 1000)
+#define RE_LIMIT_MIN	((uint64_t)100 * 1000)
+#define RE_LIMIT_MAX	((uint64_t)10 * 1000 * 1000)
+
+static void
+re_budget(struct mm_matcher *m, size_t len)
+{
+	uint64_t lim = RE_BUDGET / (len ? len : 1);
+
+	if (lim < RE_LIMIT_MIN)
+		lim = RE_LIMIT_MIN;
+	if (lim > RE_LIMIT_MAX)
+		lim = RE_LIMIT_MAX;
+	pcre2_set_match_limit(m->mc, (uint32_t)lim);
+	/* The interpreter's depth: JIT ignores it, the match limit holds. */
+	pcre2_set_depth_limit(m->mc, (uint32_t)lim);
 }
 
 /* One regex match starting at or after FROM; 1, 0 or -E2BIG. */
@@ -180,6 +235,8 @@ re_match(struct mm_matcher *m, const unsigned char *hay, size_t len,
 	ptrdiff_t q;
 	int rc;
 
+	re_budget(m, len);
+
 	if (m->re_prefix != NULL) {
 		/* Candidates from the literal prefix, confirmed anchored. */
 		for (;;) {
@@ -187,13 +244,13 @@ re_match(struct mm_matcher *m, const unsigned char *hay, size_t len,
 			    hay + from, len - from)) < 0)
 				return 0;
 			rc = pcre2_match(m->re, hay, len, from + (size_t)q,
-			    PCRE2_ANCHORED, m->md, NULL);
+			    PCRE2_ANCHORED, m->md, m->mc);
 			if (rc != PCRE2_ERROR_NOMATCH)
 				break;
 			from += (size_t)q + 1;
 		}
 	} else
-		rc = pcre2_match(m->re, hay, len, from, 0, m->md, NULL);
+		rc = pcre2_match(m->re, hay, len, from, 0, m->md, m->mc);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
 	if (rc < 0) {
@@ -204,6 +261,45 @@ re_match(struct mm_matcher *m, const unsigned char *hay, size_t len,
 	*off = ov[0];
 	*mlen = ov[1] - ov[0];
 	return 1;
+}
+
+int
+mm_match_partial(struct mm_matcher *m, const unsigned char *hay, size_t len,
+    size_t from, int more, size_t *off, size_t *mlen)
+{
+	PCRE2_SIZE *ov;
+	int rc;
+
+	if (!more)
+		return mm_match_from(m, hay, len, from, off, mlen);
+	re_budget(m, len);
+	rc = pcre2_match(m->re, hay, len, from, PCRE2_PARTIAL_HARD, m->md,
+	    m->mc);
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	ov = pcre2_get_ovector_pointer(m->md);
+	if (rc == PCRE2_ERROR_PARTIAL) {
+		/* Where the match that the next bytes may complete begins. */
+		*off = ov[0];
+		return 2;
+	}
+	if (rc < 0) {
+		m->re_err = rc;
+		return -E2BIG;
+	}
+	*off = ov[0];
+	*mlen = ov[1] - ov[0];
+	return 1;
+}
+
+size_t
+mm_matcher_lookbehind(const struct mm_matcher *m)
+{
+	uint32_t lb = 0;
+
+	if (pcre2_pattern_info(m->re, PCRE2_INFO_MAXLOOKBEHIND, &lb) != 0)
+		lb = 255;
+	return lb;
 }
 
 int

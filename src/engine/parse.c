@@ -87,14 +87,19 @@ mm_parse_size(const char *s, uint64_t *val)
 int
 mm_parse_offset(const char *s, uint64_t *val, int *neg)
 {
-	*neg = s[0] == '-';
-	return mm_parse_size(s + *neg, val);
+	int rc, minus = s[0] == '-';
+
+	if ((rc = mm_parse_size(s + minus, val)) < 0)
+		return rc;
+	/* -0 is 0, the start, as Python's index -0 is: not the end. */
+	*neg = minus && *val != 0;
+	return 0;
 }
 
 int
 mm_offset_resolve(uint64_t val, int neg, uint64_t size, uint64_t *out)
 {
-	if (!neg) {
+	if (!neg || val == 0) {
 		*out = val;
 		return 0;
 	}

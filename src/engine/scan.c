@@ -47,6 +47,7 @@ struct win {
 	 * may leave by longjmp, so its owner frees it after the guard.
 	 */
 	struct hits		 rh;
+	uint64_t		*ck;	/* reverse_collect's checkpoints */
 };
 
 #define STOPPED	1		/* scan_* return: emit said stop, or first found */
@@ -275,25 +276,65 @@ hits_free(struct hits *h)
 }
 
 /*
+ * Where a regex's chain of forward, non-overlapping matches stands at
+ * each block of BLK bytes: ck[k] is the offset the search that finds the
+ * first match starting at or after k * BLK begins from.  One forward
+ * pass, one number per block, no list of matches.
+ */
+static int
+regex_checkpoints(struct win *w, uint64_t blk, uint64_t *ck, uint64_t nb)
+{
+	uint64_t pos = 0, k = 0;
+	size_t o, l;
+	int rc;
+
+	while (pos <= w->len) {
+		rc = mm_match_from(w->sc->m, w->hay, w->len, pos, &o, &l);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			break;
+		while (k < nb && k * blk <= o)
+			ck[k++] = pos;
+		pos = o + step(w, l);
+	}
+	/* Blocks past the last match start where the chain ended. */
+	while (k < nb)
+		ck[k++] = pos;
+	return 0;
+}
+
+/*
  * Backwards where successive rfind is not what the user gets from the
  * matcher directly: overlapping matches (the same set as forward, handed
  * out in reverse) and regexes (their forward matches, reversed).  Block by
- * block from the end for literals, so memory stays bounded.
+ * block from the end, so memory stays bounded by one block's matches: a
+ * block of overlapping literal matches starts afresh at the block, a
+ * regex's block resumes its chain from a checkpoint of a first forward
+ * pass (so a regex costs two passes).
  */
 static int
 reverse_collect(struct win *w)
 {
 	struct hits *h = &w->rh;
-	uint64_t bs, lim, blk = w->sc->m->re ? w->len + 1 : BLOCK / 16;
+	uint64_t bs, lim, blk = BLOCK / 16, nb = w->len / blk + 1, pos;
+	uint64_t *ck = NULL;
 	size_t i, o, l;
 	int rc = 0;
 
+	if (w->sc->m->re != NULL) {
+		/* Held by the window, which its owner frees after the guard. */
+		if ((w->ck = ck = malloc(nb * sizeof(*ck))) == NULL)
+			return -ENOMEM;
+		if ((rc = regex_checkpoints(w, blk, ck, nb)) < 0)
+			return rc;
+	}
 	bs = w->len - w->len % blk;
 	for (;;) {
 		lim = bs + blk > w->len ? w->len + 1 : bs + blk;
 		h->n = 0;
 		/* Forward within the block, collecting. */
-		for (uint64_t pos = bs; pos < lim; ) {
+		for (pos = ck != NULL ? ck[bs / blk] : bs; pos < lim; ) {
 			rc = mm_match_from(w->sc->m, w->hay,
 			    search_end(w, lim), pos, &o, &l);
 			if (rc <= 0 || o >= lim)
@@ -601,6 +642,107 @@ forward_threads(struct win *w, int nthreads)
 /* ------------------------------------------------------------ streams */
 
 /*
+ * The chunks of a stream from START, as mm_reader gives them (each
+ * repeating the last KEEP bytes of the one before), but LAG bytes behind
+ * the input: a byte is given only once LAG more have been read, and the
+ * last LAG bytes never are.  So [START, size - LAG) is searched without
+ * knowing the size first, holding LAG bytes, not the stream.
+ */
+struct src {
+	struct mm_reader r;
+	uint64_t	 start;
+	uint64_t	 lag;
+	size_t		 keep;
+	unsigned char	*buf;		/* lag > 0: bytes from offset boff */
+	size_t		 blen, cap;
+	size_t		 given;		/* the last chunk's length */
+	uint64_t	 boff;
+	int		 reof;		/* the input has ended */
+	int		 eof;		/* the last chunk was given */
+	int		 reached;	/* the window [start, ...) exists */
+};
+
+static int
+src_init(struct src *s, struct mm_file *f, uint64_t start, uint64_t end,
+    uint64_t lag, size_t keep)
+{
+	memset(s, 0, sizeof(*s));
+	s->start = s->boff = start;
+	s->lag = lag;
+	s->keep = keep;
+	if (lag > SIZE_MAX / 4)
+		return -ENOMEM;
+	return mm_reader_init(&s->r, f, (off_t)start, end > MM_OFF_MAX ||
+	    lag > 0 ? -1 : (off_t)end, lag > 0 ? 0 : keep);
+}
+
+static int
+src_next(struct src *s, const unsigned char **data, size_t *len, off_t *off)
+{
+	const unsigned char *p;
+	unsigned char *nb;
+	size_t n, drop, avail;
+	off_t o;
+	int rc;
+
+	if (s->lag == 0) {
+		rc = mm_reader_next(&s->r, data, len, off);
+		s->eof = s->r.eof;
+		if (rc > 0 || s->r.consumed >= (off_t)s->start)
+			s->reached = 1;
+		return rc;
+	}
+	if (s->eof)
+		return 0;
+	/* Drop what was given but the KEEP bytes the next chunk repeats. */
+	drop = s->given - (s->keep < s->given ? s->keep : s->given);
+	memmove(s->buf, s->buf + drop, s->blen - drop);
+	s->blen -= drop;
+	s->boff += drop;
+	avail = s->given - drop;
+	while (!s->reof && s->blen < avail + s->lag + MM_READ_BUFSIZE) {
+		if ((rc = mm_reader_next(&s->r, &p, &n, &o)) < 0)
+			return rc;
+		if (rc == 0 || s->r.eof)
+			s->reof = 1;
+		if (rc == 0)
+			break;
+		if (s->blen + n > s->cap) {
+			s->cap = (s->blen + n) * 2;
+			if ((nb = realloc(s->buf, s->cap)) == NULL)
+				return -ENOMEM;
+			s->buf = nb;
+		}
+		memcpy(s->buf + s->blen, p, n);
+		s->blen += n;
+	}
+	/* A byte LAG bytes from the end of what was read is in the window. */
+	if (s->reof) {
+		s->eof = 1;
+		if (s->r.consumed >= (off_t)(s->start + s->lag))
+			s->reached = 1;
+	}
+	n = s->blen > s->lag ? (size_t)(s->blen - s->lag) : 0;
+	/* The last chunk may hold only bytes given before (see mm.h). */
+	if (n == 0 || (n <= avail && !s->eof))
+		return 0;
+	s->given = n;
+	s->reached = 1;
+	*data = s->buf;
+	*len = n;
+	*off = (off_t)s->boff;
+	return 1;
+}
+
+static void
+src_free(struct src *s)
+{
+	mm_reader_free(&s->r);
+	free(s->buf);
+	s->buf = NULL;
+}
+
+/*
  * A stream, front to back: chunks overlap by the longest pattern less
  * one, and a chunk settles only the matches starting before the next
  * chunk's first byte, so every match is seen whole, once, and a set's
@@ -608,22 +750,24 @@ forward_threads(struct win *w, int nthreads)
  */
 static int
 forward_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
-    uint64_t end)
+    uint64_t end, uint64_t lag)
 {
-	struct mm_reader r;
+	struct src r;
 	struct win w;
 	const unsigned char *p;
 	size_t len, keep = sc->m->maxlen ? sc->m->maxlen - 1 : 0;
 	off_t off;
 	uint64_t next = start, lim;
-	int rc;
+	int rc, given = 0;
 
-	if ((rc = mm_reader_init(&r, f, (off_t)start, end > MM_OFF_MAX ? -1 :
-	    (off_t)end, keep)) < 0)
+	if ((rc = src_init(&r, f, start, end, lag, keep)) < 0) {
+		src_free(&r);
 		return rc;
+	}
 	memset(&w, 0, sizeof(w));
 	w.sc = sc;
-	while ((rc = mm_reader_next(&r, &p, &len, &off)) > 0) {
+	while ((rc = src_next(&r, &p, &len, &off)) > 0) {
+		given = 1;
 		w.hay = p;
 		w.base = (uint64_t)off;
 		w.len = len;
@@ -637,10 +781,158 @@ forward_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
 		if (r.eof)
 			break;
 	}
-	mm_reader_free(&r);
+	/*
+	 * A stream that ends exactly at START gives no chunk, yet the empty
+	 * pattern matches there, as b''.find(b'', n) == n for len n.
+	 */
+	if (rc == 0 && !given && r.reached) {
+		w.hay = (const unsigned char *)"";
+		w.base = start;
+		w.len = 0;
+		w.next = 0;
+		rc = forward_range(&w, 0, 1);
+	}
+	src_free(&r);
 	if (rc == STOPPED)
 		return w.stop;
 	return rc < 0 ? rc : 0;
+}
+
+/*
+ * A regex over a stream, front to back, in memory bounded by the
+ * matches: PCRE2's hard partial matching says when a match might go on
+ * past the bytes read so far, and only then are bytes kept, from that
+ * match's start (less the regex's lookbehind, and at least one byte so
+ * that ^ never matches at a seam).  Everything the chain of matches has
+ * passed is dropped.
+ */
+static int
+regex_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
+    uint64_t end, uint64_t lag)
+{
+	struct src r;
+	struct win w;
+	const unsigned char *p;
+	unsigned char *buf = NULL, *nb;
+	size_t len, blen = 0, cap = 0, pos = 0, o, l, drop;
+	size_t back = mm_matcher_lookbehind(sc->m) + 1;
+	uint64_t boff = start;
+	off_t off;
+	int rc, more = 1, given = 0;
+
+	if ((rc = src_init(&r, f, start, end, lag, 0)) < 0) {
+		src_free(&r);
+		return rc;
+	}
+	memset(&w, 0, sizeof(w));
+	w.sc = sc;
+	while (more) {
+		if ((rc = src_next(&r, &p, &len, &off)) < 0)
+			break;
+		if (rc == 0) {
+			/* The end: nothing at all past START reached it? */
+			if (!given && !r.reached)
+				break;
+			len = 0;
+		}
+		given = 1;
+		more = rc > 0 && !r.eof;
+		if (blen + len + 1 > cap) {
+			cap = (blen + len + 1) * 2;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			/* JIT may read ahead of the subject's end: defined bytes. */
+			memset(buf + blen, 0, cap - blen);
+		}
+		memcpy(buf + blen, p, len);
+		blen += len;
+		w.hay = buf;
+		w.base = boff;
+		w.len = blen;
+		rc = 0;
+		drop = pos;
+		while (pos <= blen) {
+			rc = mm_match_partial(sc->m, buf, blen, pos, more, &o,
+			    &l);
+			if (rc <= 0) {
+				if (rc == 0)
+					drop = pos = more ? blen : blen + 1;
+				break;
+			}
+			if (rc == 2) {
+				/* No match can start before the partial one. */
+				drop = pos = o;
+				rc = 0;
+				break;
+			}
+			if ((rc = emit(&w, o, l)) != 0)
+				break;
+			drop = pos = o + step(&w, l);
+		}
+		if (rc != 0)
+			break;
+		/* Keep what the next search may see; drop the rest. */
+		drop = drop > back ? drop - back : 0;
+		if (drop > blen)
+			drop = blen;
+		memmove(buf, buf + drop, blen - drop);
+		blen -= drop;
+		pos -= drop;
+		boff += drop;
+	}
+	src_free(&r);
+	free(buf);
+	if (rc == STOPPED)
+		return w.stop;
+	return rc < 0 ? rc : 0;
+}
+
+/* The last of the matches a forward scan gives: rfind on a stream. */
+struct last {
+	uint64_t	off;
+	size_t		len;
+	int		found;
+};
+
+static int
+keep_last(void *ctx, uint64_t off, size_t len)
+{
+	struct last *k = ctx;
+
+	k->off = off;
+	k->len = len;
+	k->found = 1;
+	return 0;
+}
+
+/*
+ * A stream front to back.  rfind's one answer is the last match of a
+ * forward scan (overlapping, for literals: the rightmost start, with the
+ * longest needle there as mm_rfindset has it; a regex's last is the last
+ * of its forward matches), so only that is kept.
+ */
+static int
+scan_stream(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
+    uint64_t end, uint64_t lag)
+{
+	struct mm_scan sc = *scan;
+	struct last k;
+	int rc;
+
+	if (sc.flags & MM_SCAN_REVERSE) {
+		memset(&k, 0, sizeof(k));
+		sc.flags = MM_SCAN_ALL | (sc.m->re ? 0 : MM_SCAN_OVERLAP);
+		sc.emit = keep_last;
+		sc.ctx = &k;
+	}
+	rc = sc.m->re ? regex_stream(&sc, f, start, end, lag) :
+	    forward_stream(&sc, f, start, end, lag);
+	if (rc == 0 && (scan->flags & MM_SCAN_REVERSE) && k.found)
+		rc = scan->emit(scan->ctx, k.off, k.len);
+	return rc;
 }
 
 /* ------------------------------------------------------------ entry */
@@ -712,11 +1004,140 @@ scan_mapped(struct mm_scan *sc, struct mm_file *f, uint64_t start,
 	else
 		rc = mm_guard(forward_seq, &w);
 	hits_free(&w.rh);
+	free(w.ck);
 	rc2 = mm_unmap(&map);
 	mm_matcher_free(&lit);
 	if (rc == STOPPED)
 		return w.stop;
 	return rc < 0 ? rc : rc2;
+}
+
+/* Python's slice index: negative from the end, clamped to [0, size]. */
+static uint64_t
+slice_index(uint64_t v, int neg, uint64_t size)
+{
+	if (neg && v != 0)
+		return v >= size ? 0 : size - v;
+	return v < size ? v : size;
+}
+
+/* Matches of a stream's tail, at their offsets in the stream. */
+struct rebase {
+	const struct mm_scan	*sc;
+	uint64_t		 base;
+};
+
+static int
+rebase_emit(void *ctx, uint64_t off, size_t len)
+{
+	struct rebase *rb = ctx;
+
+	return rb->sc->emit(rb->sc->ctx, rb->base + off, len);
+}
+
+int
+mm_tail_read(struct mm_file *f, uint64_t mag, struct mm_tail *t)
+{
+	struct mm_reader r;
+	const unsigned char *p;
+	unsigned char *nr;
+	size_t len, n, cap = 0, want;
+	off_t off;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (mag > SIZE_MAX / 4)
+		return -ENOMEM;
+	if ((rc = mm_reader_init(&r, f, 0, -1, 0)) < 0)
+		return rc;
+	while ((rc = mm_reader_next(&r, &p, &len, &off)) > 0) {
+		t->total += len;
+		/* Only the last MAG bytes of a chunk can stay. */
+		if (len > mag) {
+			p += len - mag;
+			len = (size_t)mag;
+		}
+		/* Grow with the input, so a short one costs little. */
+		if (t->len + len > cap && cap < mag) {
+			for (want = cap ? cap : 4096; want < t->len + len &&
+			    want < mag; want *= 2)
+				;
+			want = want < mag ? want : (size_t)mag;
+			if ((nr = realloc(t->ring, want)) == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			t->ring = nr;
+			cap = want;
+		}
+		for (; len > 0; p += n, len -= n) {
+			if (t->len < cap) {
+				n = cap - t->len < len ? cap - t->len : len;
+				memcpy(t->ring + t->len, p, n);
+				t->len += n;
+			} else {
+				/* Full: overwrite the oldest bytes. */
+				n = cap - t->head < len ? cap - t->head : len;
+				memcpy(t->ring + t->head, p, n);
+				t->head = (t->head + n) % cap;
+			}
+		}
+	}
+	mm_reader_free(&r);
+	if (rc < 0)
+		mm_tail_free(t);
+	return rc;
+}
+
+void
+mm_tail_free(struct mm_tail *t)
+{
+	free(t->ring);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * A start counted from the end of a stream: only the last START bytes
+ * can hold a match, so only they are kept, then searched in memory.
+ */
+static int
+scan_tail(struct mm_scan *sc, struct mm_file *f, uint64_t start,
+    uint64_t end)
+{
+	struct mm_file mf;
+	struct mm_scan tsc = *sc;
+	struct mm_tail t;
+	struct rebase rb;
+	unsigned char *lin;
+	uint64_t s, e;
+	int rc;
+
+	if ((rc = mm_tail_read(f, start, &t)) < 0)
+		return rc;
+	/* Zeros past the end, where JIT's vector loads may reach. */
+	if ((lin = calloc(1, t.len + 64)) == NULL) {
+		mm_tail_free(&t);
+		return -ENOMEM;
+	}
+	/* In order: the oldest byte is at HEAD once the ring is full. */
+	memcpy(lin, t.ring + t.head, t.len - t.head);
+	memcpy(lin + t.len - t.head, t.ring, t.head);
+	s = slice_index(start, 1, t.total);
+	e = slice_index(end, sc->eneg, t.total);
+	memset(&mf, 0, sizeof(mf));
+	mf.fd = -1;
+	mf.kind = MM_KIND_MEMORY;
+	mf.mem = lin;
+	mf.size = (off_t)t.len;
+	rb.sc = sc;
+	rb.base = t.total - t.len;
+	mm_tail_free(&t);
+	tsc.emit = rebase_emit;
+	tsc.ctx = &rb;
+	tsc.progress = NULL;
+	rc = s > e ? 0 : scan_mapped(&tsc, &mf, s - rb.base, e - rb.base);
+	mm_close(&mf);
+	return rc;
 }
 
 int
@@ -725,28 +1146,32 @@ mm_scan_file(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
 {
 	struct mm_scan sc = *scan;
 	struct mm_matcher lit;
-	size_t i;
-	int rc, needsize = 0;
+	int rc;
 
 	sc.m = sc.re;
-	for (i = 0; i < sc.npats; i++)
-		if (sc.pats[i].len == 0)
-			needsize = 1;
+	if (f->kind == MM_KIND_STREAM && sc.sneg && start != 0)
+		return scan_tail(&sc, f, start, end);
 	if (f->kind == MM_KIND_STREAM) {
 		/*
-		 * Backwards needs the end first, a regex needs it whole, and
-		 * the empty pattern needs the size.
+		 * Successive rfind needs the whole stream: it is read into
+		 * memory and searched as a mapped file.
 		 */
-		if ((sc.flags & MM_SCAN_REVERSE) || sc.re != NULL || needsize) {
+		if ((sc.flags & MM_SCAN_REVERSE) && (sc.flags & MM_SCAN_ALL)) {
 			if ((rc = mm_file_slurp(f)) < 0)
 				return rc;
+			if (sc.eneg)
+				end = slice_index(end, 1, (uint64_t)f->size);
+		} else if (sc.re != NULL) {
+			return scan_stream(&sc, f, start,
+			    sc.eneg ? UINT64_MAX : end, sc.eneg ? end : 0);
 		} else {
 			/* Nothing to sample before reading: default ranks. */
 			if ((rc = mm_matcher_literals(&lit, sc.pats, sc.npats,
 			    sc.mflags, NULL, 0)) < 0)
 				return rc;
 			sc.m = &lit;
-			rc = forward_stream(&sc, f, start, end);
+			rc = scan_stream(&sc, f, start,
+			    sc.eneg ? UINT64_MAX : end, sc.eneg ? end : 0);
 			mm_matcher_free(&lit);
 			return rc;
 		}

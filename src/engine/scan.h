@@ -21,6 +21,7 @@ struct mm_matcher {
 	struct mm_needleset	*set;
 	void			*re;		/* pcre2_code_8 */
 	void			*md;		/* pcre2_match_data_8 */
+	void			*mc;		/* pcre2_match_context_8 */
 	struct mm_needle	*re_prefix;	/* literal start of every match */
 	size_t			 minlen;	/* shortest match (literals) */
 	size_t			 maxlen;	/* longest match (literals) */
@@ -45,6 +46,12 @@ int	mm_matcher_regex(struct mm_matcher *, const char *re, int flags,
 void	mm_matcher_free(struct mm_matcher *);
 /* The text of PCRE2 error CODE into BUF. */
 void	mm_regex_error(int code, char *buf, size_t len);
+/*
+ * The name of the PCRE2 limit that error CODE says a search ran into
+ * ("match limit", "depth limit", "heap limit", "JIT stack limit"), or
+ * NULL for other errors.
+ */
+const char *mm_regex_limit(int code);
 
 /*
  * First (or last, with REVERSE) match lying wholly inside hay[0..len):
@@ -60,6 +67,18 @@ int	mm_match(struct mm_matcher *, const unsigned char *hay, size_t len,
  */
 int	mm_match_from(struct mm_matcher *, const unsigned char *hay,
 	    size_t len, size_t from, size_t *off, size_t *mlen);
+
+/*
+ * A regex over a window of a stream that MORE bytes may follow: as
+ * mm_match_from, but a match that the next bytes could make another
+ * (longer, or a match at all) is not given: 2, with *OFF where it
+ * begins, says to come back with more bytes.  Without MORE the window's
+ * end is the end.
+ */
+int	mm_match_partial(struct mm_matcher *, const unsigned char *hay,
+	    size_t len, size_t from, int more, size_t *off, size_t *mlen);
+/* How many bytes before a match's start a regex may look at. */
+size_t	mm_matcher_lookbehind(const struct mm_matcher *);
 
 #define MM_SCAN_ALL	0x1	/* every match, not just the first */
 #define MM_SCAN_OVERLAP	0x2	/* with ALL: matches may overlap */
@@ -81,6 +100,11 @@ struct mm_scan {
 	struct mm_matcher	*m;		/* set by mm_scan_file */
 	int			 flags;
 	int			 threads;	/* >1: split mapped files */
+	/*
+	 * Streams only: START (SNEG) or END (ENEG) counts from the end, as
+	 * a Python slice index; what is kept is bounded by that count.
+	 */
+	int			 sneg, eneg;
 	struct mm_progress	*progress;	/* may be NULL */
 	mm_emit_fn		 emit;
 	void			*ctx;
@@ -89,10 +113,29 @@ struct mm_scan {
 /*
  * Scan [START, END) of F (a mapped file, a memory file or a stream read
  * front to back) as Python's find/rfind would, calling emit per match.
+ * On a stream, a negative START keeps its last |START| bytes, a negative
+ * END holds |END| bytes back; only successive rfind (-r -a) reads a
+ * stream whole into memory.
  * Mapped files are scanned under the SIGBUS guard: -EIO when the file
  * shrinks.  Returns 0, the emit's non-zero value, or -errno.
  */
 int	mm_scan_file(const struct mm_scan *, struct mm_file *, uint64_t start,
 	    uint64_t end);
+
+/*
+ * The last MAG bytes of a stream, as tail -c keeps them: a ring that
+ * grows with the input up to MAG bytes, then wraps, so an endless stream
+ * costs MAG bytes.  TOTAL is the stream's size; the bytes in order are
+ * ring[head..len) then ring[0..head).  0 or -errno.
+ */
+struct mm_tail {
+	unsigned char	*ring;
+	size_t		 len;
+	size_t		 head;
+	uint64_t	 total;
+};
+
+int	mm_tail_read(struct mm_file *, uint64_t mag, struct mm_tail *);
+void	mm_tail_free(struct mm_tail *);
 
 #endif /* MM_SCAN_H */

@@ -436,3 +436,182 @@ for args, want in checks:
         sys.exit('%r: %r != %r' % (args, got[:8], want[:8]))
 PY
 }
+
+@test "mmfind -s and -E take -0 as 0, as Python's find does" {
+	need_python
+	"$PYTHON3" - <<'PY'
+import subprocess, sys
+data = b'ABCABC'
+open('z.txt', 'wb').write(data)
+n = len(data)
+vals = ['-0', '0', '-1', '3', '-3', '-0x0']
+for sub in (b'A', b'C', b'BC', b''):
+    for s in vals + [None]:
+        for e in vals + [None]:
+            for rev in (0, 1):
+                for pipe in (0, 1):
+                    si = 0 if s is None else int(s, 0)
+                    ei = n if e is None else int(e, 0)
+                    want = (data.rfind if rev else data.find)(sub, si, ei)
+                    args = ['mmfind'] + (['-s', s] if s else [])
+                    args += (['-E', e] if e else []) + (['-r'] if rev else [])
+                    args += ['-x', sub.hex()] + ([] if pipe else ['z.txt'])
+                    got = subprocess.run(args, capture_output=True,
+                                         input=data if pipe else None)
+                    out = got.stdout.decode().strip()
+                    ok = (got.returncode == 1 and out == '') if want < 0 \
+                        else (got.returncode == 0 and out == str(want))
+                    if not ok:
+                        sys.exit('%r pipe=%d: want %d, got rc %d %r %r' %
+                                 (args, pipe, want, got.returncode, out,
+                                  got.stderr))
+PY
+}
+
+@test "mmfind -j takes plain digits only: empty, blank or signed is a usage error" {
+	printf 'one two ones' >o.txt
+	for j in '' ' 4' '4 ' '+4' '4x' '0x4' '257' '99999999999'; do
+		run -2 --separate-stderr mmfind -j "$j" o o.txt
+		assert_output ""
+		[[ "$stderr" == "mmfind: --threads must be a number between 0 and 256, not '$j'"* ]] ||
+		    fail "-j '$j': $stderr"
+	done
+	run -0 --separate-stderr mmfind -a -j 4 o o.txt
+	assert_output "$(printf '0\n6\n8')"
+	run -0 --separate-stderr mmfind -a --threads=0 o o.txt
+	run -0 --separate-stderr mmfind -a -j 256 o o.txt
+}
+
+@test "mmfind -P stops a regex that backtracks too much: exit 2, clear message" {
+	need_python
+	"$PYTHON3" -c 'import sys; sys.stdout.write("a" * 60000 + "b")' >ab.txt
+	"$PYTHON3" -c 'import sys; sys.stdout.write(("a" * 30 + "b\n") * 1900)' >lines.txt
+	for f in ab.txt lines.txt; do
+		SECONDS=0
+		run -2 --separate-stderr timeout 10 mmfind -P '(?m)(a|aa)+$' "$f"
+		[ "$SECONDS" -le 3 ] || fail "$f took $SECONDS s"
+		assert_output ""
+		[[ "$stderr" =~ ^"mmfind: $f: the regular expression needs too much backtracking (PCRE2 "(match|depth|heap|JIT\ stack)" limit); simplify it"$ ]] ||
+		    fail "$f: $stderr"
+		run -2 --separate-stderr timeout 10 mmfind -c -P '(?m)(a|aa)+$' "$f"
+	done
+	# An ordinary pattern over the same bytes is not limited.
+	run -0 --separate-stderr mmfind -c -P '(?m)a+b$' lines.txt
+	assert_output 1900
+}
+
+@test "mmfind -r -c and -r -a with a regex keep no list of every match" {
+	need_python
+	head -c 32M /dev/zero | tr '\0' x >x32
+	# Every match kept took 559 MB here; a count keeps none.
+	run -0 --separate-stderr bash -c 'ulimit -v 200000; exec mmfind -r -c -P x x32'
+	assert_output "$("$PYTHON3" -c 'print(open("x32", "rb").read().count(b"x"))')"
+	run -0 --separate-stderr bash -c 'ulimit -v 200000; exec mmfind -r -a -m 3 -P xx x32'
+	assert_output "$(printf '33554430\n33554428\n33554426')"
+	run -0 --separate-stderr bash -c 'ulimit -v 200000; exec mmfind -r -c --overlap -P xx x32'
+	assert_output 33554431
+}
+
+@test "mmfind -r -a with a regex agrees with Python across its 1 MiB blocks" {
+	need_python
+	"$PYTHON3" - <<'PY'
+import random, re, subprocess, sys
+r = random.Random(7)
+data = bytes(r.choice(b'aabbcx\n') for _ in range(2 * 2**20 + 77))
+open('m.bin', 'wb').write(data)
+for pat in (rb'a[^b]{0,40}b', rb'c+|x\n', rb'(?m)^a*'):
+    want = [m.start() for m in re.finditer(pat, data)][::-1]
+    got = subprocess.run(['mmfind', '-r', '-a', '-P', pat.decode(), 'm.bin'],
+                         capture_output=True)
+    out = [int(x) for x in got.stdout.split()]
+    if out != want:
+        sys.exit('%r: %d matches, want %d; first diff %r' % (pat, len(out),
+                 len(want), next((i for i, (a, b) in
+                 enumerate(zip(out, want)) if a != b), None)))
+    got = subprocess.run(['mmfind', '-r', '-c', '-P', pat.decode(), 'm.bin'],
+                         capture_output=True)
+    if int(got.stdout) != len(want):
+        sys.exit('%r: -r -c %s, want %d' % (pat, got.stdout, len(want)))
+PY
+}
+
+@test "mmfind gives a pipe the answers of the file, regexes and -r included" {
+	need_python
+	"$PYTHON3" - <<'PY'
+import random, subprocess, sys
+r = random.Random(11)
+data = bytes(r.choice(b"aabbcxAB\n") for _ in range(700000))
+open("s.bin", "wb").write(data)
+pats = [["-P", "a[^b]{0,40}b"], ["-P", "(?<=x)a+"], ["-P", "(?m)^b+$"],
+        ["-P", r"\bx"], ["-P", "(?s)c.{0,300000}x$"], ["-P", "^"],
+        ["-P", "$"], ["-P", "(?m)^"], ["-e", "ab", "-e", "bc"],
+        ["-i", "-e", "ab"], ["-x", "61??62"], ["-e", ""], ["-P", ""]]
+optss = [["-a"], ["-r"], ["-c"], ["-a", "-m", "5"],
+         ["-a", "-s", "100000", "-E", "600000"],
+         ["-r", "-s", "7", "-E", "699990"], []]
+for pat in pats:
+    for opts in optss:
+        args = ["mmfind"] + opts + pat
+        f = subprocess.run(args + ["s.bin"], capture_output=True)
+        p = subprocess.run(args, input=data, capture_output=True)
+        if (f.returncode, f.stdout) != (p.returncode, p.stdout):
+            sys.exit("%r: pipe %d %r %r, file %d %r" % (args, p.returncode,
+                     p.stdout[:60], p.stderr, f.returncode, f.stdout[:60]))
+PY
+}
+
+@test "mmfind -m N stops reading an endless stream at the Nth match, any pattern" {
+	for pat in "-e ''" "-P ''" "-x 00??00" "-e abc -e ''" "-i -e ''" \
+	    "-P '\\x00\\x00'" "-x ''"; do
+		run -0 --separate-stderr bash -c "ulimit -v 300000; exec timeout 5 mmfind -a -m 3 $pat /dev/zero"
+		[ "${#lines[@]}" = 3 ] || fail "$pat: $output $stderr"
+	done
+	run -0 --separate-stderr bash -c 'ulimit -v 300000; exec timeout 5 mmfind -a -e "" -m 3 /dev/urandom'
+	assert_output "$(printf '0\n1\n2')"
+	run -0 --separate-stderr bash -c 'ulimit -v 300000; exec timeout 5 mmfind -c -P "\\x00" -m 3 /dev/zero'
+	assert_output 3
+	# What needs the end of an endless stream runs in bounded memory.
+	for args in "-r -x 00" "-r -P \\x00" "-c -x 00"; do
+		run -124 --separate-stderr bash -c "ulimit -v 300000; exec timeout 1 mmfind $args /dev/zero"
+		[ -z "$stderr" ] || fail "mmfind $args: $stderr"
+	done
+}
+
+@test "mmfind -s/-E from the end of a pipe agree with Python, holding only that much" {
+	need_python
+	"$PYTHON3" - <<'PY'
+import random, re, subprocess, sys
+r = random.Random(5)
+data = bytes(r.choice(b"abcx\n") for _ in range(600000))
+open("w.bin", "wb").write(data)
+n = len(data)
+for s, e in (("-5", None), (None, "-7"), ("-300000", "-1"), ("100", "-299999"),
+             ("-600001", "-600000"), ("-1", "-1"), ("-270000", "400000"),
+             ("599990", "-20"), ("-3", None)):
+    si = 0 if s is None else int(s)
+    ei = n if e is None else int(e)
+    for pat in (["-x", "6162"], ["-e", "ab", "-e", "bcx"], ["-e", ""],
+                ["-P", "a[bc]+x"], ["-P", "(?m)^x+$"], ["-P", ""]):
+        for opts in ([], ["-c"], ["-r"], ["-r", "-a", "-m", "3"], ["-a", "-m", "3"]):
+            args = ["mmfind"] + opts + (["-s", s] if s else []) + \
+                (["-E", e] if e else []) + pat
+            p = subprocess.run(args, input=data, capture_output=True)
+            m = subprocess.run(args + ["w.bin"], capture_output=True)
+            if (p.returncode, p.stdout) != (m.returncode, m.stdout):
+                sys.exit("%r: pipe %d %r %r, file %d %r" % (args, p.returncode,
+                         p.stdout[:60], p.stderr, m.returncode, m.stdout[:60]))
+            if opts == [] and pat[0] == "-x":
+                want = data.find(bytes.fromhex(pat[1]), si, ei)
+                got = int(p.stdout) if p.stdout else -1
+                if got != want:
+                    sys.exit("%r: %d, Python %d" % (args, got, want))
+PY
+	# A start from the end keeps |START| bytes; an end from the end
+	# holds |END| bytes back and still stops at the -m th match.
+	run -124 --separate-stderr bash -c 'ulimit -v 300000; exec timeout 1 mmfind -s -3 -x 00 /dev/zero'
+	[ -z "$stderr" ]
+	run -0 --separate-stderr bash -c 'ulimit -v 300000; exec timeout 5 mmfind -a -m 2 -E -1M -P "\\x00" /dev/zero'
+	assert_output "$(printf '0\n1')"
+	run -0 --separate-stderr bash -c 'ulimit -v 300000; exec timeout 5 mmfind -a -m 2 -E -5 -x 00 /dev/zero'
+	assert_output "$(printf '0\n1')"
+}

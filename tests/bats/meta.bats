@@ -36,6 +36,19 @@ applets() {
 	done
 }
 
+@test "a link whose name is no applet exits 127 and lists the applets" {
+	ln -s "$MM_BUILDDIR/src/mmutils" "$BATS_TEST_TMPDIR/mmnosuch"
+	run -127 --separate-stderr "$BATS_TEST_TMPDIR/mmnosuch" --help
+	assert_output ""
+	[[ "$stderr" == *"'mmnosuch': unknown applet"* ]]
+	for a in $(applets); do
+		[[ "$stderr" == *"$a"* ]]
+	done
+	ln -s "$MM_BUILDDIR/src/mmutils" "$BATS_TEST_TMPDIR/nosuch"
+	run -127 --separate-stderr "$BATS_TEST_TMPDIR/nosuch"
+	[[ "$stderr" == *"'nosuch': unknown applet"* ]]
+}
+
 @test "every applet answers --help on stdout with empty stderr, exit 0" {
 	for a in $(applets); do
 		run -0 --separate-stderr "mm$a" --help
@@ -109,4 +122,45 @@ applets() {
 	for a in $(applets); do
 		grep -q "mm$a" "$MM_SRCDIR/README" || fail "README lacks mm$a"
 	done
+}
+
+# Python's index -0 is 0: m[-0] is the first byte, find(sub, -0) searches
+# from the start, and find(sub, 0, -0) searches an empty window.
+@test "-0 is offset 0, the start, for every applet, as in Python" {
+	need_python
+	cd "$BATS_TEST_TMPDIR"
+	printf 'ABCDEFGH' >f
+	run -0 --separate-stderr mmread f -0 4
+	assert_output "$("$PYTHON3" -c 'import sys; sys.stdout.write("ABCDEFGH"[-0:][:4])')"
+	run -0 mmread -b f -0
+	assert_output "$("$PYTHON3" -c 'print(b"ABCDEFGH"[-0])')"
+	run -0 mmread -- f -0x0
+	assert_output "ABCDEFGH"
+	# mmpatch: OFFSET, offsets from standard input, and a script.
+	cp f p
+	cp f py
+	run -0 --separate-stderr mmpatch p -0 ab
+	"$PYTHON3" -c '
+import mmap
+with open("py", "r+b") as fh:
+    m = mmap.mmap(fh.fileno(), 0)
+    m[-0:2] = b"ab"
+    m.close()'
+	cmp p py
+	cp f p
+	printf -- '-0\n-1\n' | mmpatch p - -x 7a
+	[ "$(cat p)" = "zBCDEFGz" ]
+	cp f p
+	printf -- '-0 7a\n' | mmpatch --script=- p
+	[ "$(cat p)" = "zBCDEFGH" ]
+	# mmresize --at=-0 inserts at the start, not at the end.
+	cp f r
+	run -0 --separate-stderr mmresize --at=-0 --fill=2a r +3
+	[ "$(cat r)" = "***ABCDEFGH" ]
+	cp f r
+	run -0 --separate-stderr mmresize --at=-0 r -- -2
+	[ "$(cat r)" = "CDEFGH" ]
+	# mmflush and mmadvise take -0 as the whole file from the start.
+	run -0 --separate-stderr mmflush f -0 8
+	run -0 --separate-stderr mmadvise f willneed -0 8
 }

@@ -252,3 +252,66 @@ PY
 	fi
 	[[ "$stderr" == *"Permission denied"* ]]
 }
+
+@test "mmread OFFSET -0 is the start, as Python's index -0 is" {
+	need_python
+	for args in "-0" "-0 4" "-0x0 0x3" "-0K 1"; do
+		set -- $args
+		want=$("$PYTHON3" -c '
+import sys
+d = b"hello\nworld\n"
+o = int(sys.argv[1], 0) if "x" in sys.argv[1] else int(sys.argv[1].rstrip("K"))
+d = d[o:]
+if len(sys.argv) > 2:
+    d = d[:int(sys.argv[2], 0)]
+sys.stdout.write(d.hex())' "$@")
+		run -0 --separate-stderr mmread -x t.txt "$@"
+		assert_output "$want"
+		run -0 --separate-stderr mmread -x - "$@" <t.txt
+		assert_output "$want"
+		run -0 bash -c 'cat t.txt | mmread -x - "$@"' _ "$@"
+		assert_output "$want"
+	done
+	run -0 mmread -l t.txt -0
+	assert_output "hello"
+	run -0 mmread -C t.txt -0 2
+	assert_output "$(hexdump -C -n 2 t.txt)"
+}
+
+@test "mmread keeps only |OFFSET| bytes of a stream, as tail -c does" {
+	randfile r.bin 300000 4
+	for spec in "-1" "-70000 50000" "-300000" "-300000 1" "-5 0" "-0x100"; do
+		set -- $spec
+		cmp <(cat r.bin | mmread - "$@") <(mmread r.bin "$@") ||
+		    fail "mmread - $spec"
+		cmp <(cat r.bin | mmread -C - "$@") <(mmread -C r.bin "$@") ||
+		    fail "mmread -C - $spec"
+		cmp <(cat r.bin | mmread -x - "$@") <(mmread -x r.bin "$@") ||
+		    fail "mmread -x - $spec"
+	done
+	run -0 bash -c 'cat r.bin | mmread -b - -7'
+	assert_output "$(mmread -b r.bin -7)"
+	run -0 bash -c 'cat r.bin | mmread -l - -200000'
+	[ "$output" = "$(mmread -l r.bin -200000)" ]
+	run -2 --separate-stderr bash -c 'cat r.bin | mmread - -300001'
+	assert_equal "$stderr" "mmread: -: offset -300001 is before the start of the file (size 300000)"
+	run -2 --separate-stderr bash -c 'printf abc | mmread -b - 3'
+	assert_equal "$stderr" "mmread: -: no byte at offset 3: it is the end of the file (size 3)"
+	run -2 --separate-stderr bash -c 'printf abc | mmread -b - 4'
+	[[ "$stderr" == *"past the end"* ]]
+}
+
+@test "mmread on an endless stream runs in bounded memory, never out of it" {
+	# tail -c 3 /dev/zero runs forever in a few bytes: so must this.
+	for args in "-x /dev/zero -3 3" "--size /dev/zero" "-C /dev/zero -1M 16"; do
+		run -124 --separate-stderr bash -c \
+		    "ulimit -v 300000; exec timeout 1 mmread $args"
+		assert_output ""
+		[ -z "$stderr" ] || fail "mmread $args: $stderr"
+	done
+	# What needs only the start of an endless stream ends at once.
+	run -0 bash -c 'ulimit -v 300000; exec timeout 5 mmread -b /dev/zero 5M'
+	assert_output "0"
+	run -0 bash -c 'ulimit -v 300000; exec timeout 5 mmread -x /dev/zero 1G 4'
+	assert_output "00000000"
+}

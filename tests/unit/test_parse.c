@@ -135,14 +135,18 @@ main(void)
 	offset_is("-4", 4, 1);
 	offset_is("-0x10", 16, 1);
 	offset_is("-1K", 1024, 1);
-	offset_is("-0", 0, 1);
+	/* -0 is the start, as Python's index -0 is, in every spelling. */
+	offset_is("-0", 0, 0);
+	offset_is("-0x0", 0, 0);
+	offset_is("-0K", 0, 0);
 	ok(mm_parse_offset("--4", &v, &fd) == -EINVAL, "offset '--4' is bad");
 	ok(mm_parse_offset("-", &v, &fd) == -EINVAL, "offset '-' is bad");
 
 	ok(mm_offset_resolve(4, 1, 10, &v) == 0 && v == 6, "-4 of 10 is 6");
 	ok(mm_offset_resolve(10, 1, 10, &v) == 0 && v == 0, "-10 of 10 is 0");
 	ok(mm_offset_resolve(11, 1, 10, &v) == -ERANGE, "-11 of 10 fails");
-	ok(mm_offset_resolve(0, 1, 10, &v) == 0 && v == 10, "-0 of 10 is 10");
+	ok(mm_offset_resolve(0, 1, 10, &v) == 0 && v == 0, "-0 of 10 is 0");
+	ok(mm_offset_resolve(0, 1, 0, &v) == 0 && v == 0, "-0 of 0 is 0");
 	ok(mm_offset_resolve(99, 0, 10, &v) == 0 && v == 99,
 	    "positive offsets are not checked against the size here");
 
