@@ -93,7 +93,8 @@ mm_journal_begin(struct mm_journal *j, struct mm_file *f, uint64_t max)
 	if (f->access != MM_ACCESS_WRITE || max == 0)
 		return 0;
 	j->on = 1;
-	j->cow = !mm_reserves_blocks(f);
+	/* A block device overwrites in place: no reserve beside it. */
+	j->cow = f->kind == MM_KIND_REGULAR && !mm_reserves_blocks(f);
 	if (!j->cow) {
 		/* Blocks were reserved; only an I/O error is left. */
 		if (max > MM_JOURNAL_MEM)
