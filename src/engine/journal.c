@@ -10,6 +10,9 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -34,8 +37,10 @@ dir_of(int fd, char *dir, size_t size)
 	if ((size_t)n >= size - 1)
 		return -ENAMETOOLONG;
 	dir[n] = '\0';
-	/* A file removed meanwhile reads "PATH (deleted)". */
-	if (dir[0] != '/' || (slash = strrchr(dir, '/')) == NULL)
+	/* A file removed meanwhile reads "PATH (deleted)"; a memfd too. */
+	if (dir[0] != '/' || ((size_t)n >= 10 &&
+	    strcmp(dir + n - 10, " (deleted)") == 0) ||
+	    (slash = strrchr(dir, '/')) == NULL)
 		return -ENOENT;
 	if (slash == dir)
 		slash[1] = '\0';
@@ -67,18 +72,43 @@ unnamed_file(const char *dir)
 	return fd;
 }
 
-/* Give FD LEN bytes of blocks from OFF: -ENOSPC when there are none. */
+/*
+ * Give FD LEN bytes of blocks past its end, its size kept (0 bytes: no
+ * file size limit applies).  -ENOSPC when there are none.
+ */
 static int
-reserve_blocks(int fd, uint64_t off, uint64_t len)
+reserve_blocks(int fd, uint64_t len)
 {
 	int rc;
 
-	if (len == 0)
+	do
+		rc = fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)len);
+	while (rc != 0 && errno == EINTR);
+	if (rc == 0)
 		return 0;
+	if (errno != EOPNOTSUPP)
+		return errno == EDQUOT ? -ENOSPC : -errno;
 	/* posix_fallocate writes zeros where fallocate is missing. */
-	if ((rc = posix_fallocate(fd, (off_t)off, (off_t)len)) != 0)
-		return rc == EFBIG ? -ENOSPC : -rc;
-	return 0;
+	rc = posix_fallocate(fd, 0, (off_t)len);
+	return rc == 0 ? 0 : rc == EDQUOT ? -ENOSPC : -rc;
+}
+
+/* An unnamed file in DIR on the file system of F, or -errno. */
+static int
+unnamed_beside(const struct mm_file *f, const char *dir)
+{
+	struct stat a, b;
+	int fd;
+
+	if ((fd = unnamed_file(dir)) < 0)
+		return fd;
+	if (fstat(fd, &a) != 0 || fstat(f->fd, &b) != 0 ||
+	    a.st_dev != b.st_dev) {
+		/* A bind-mounted file, say: a reserve there saves nothing. */
+		close(fd);
+		return -EXDEV;
+	}
+	return fd;
 }
 
 int
@@ -89,7 +119,7 @@ mm_journal_begin(struct mm_journal *j, struct mm_file *f, uint64_t max)
 
 	memset(j, 0, sizeof(*j));
 	j->f = f;
-	j->fd = -1;
+	j->resfd = j->spillfd = -1;
 	if (f->access != MM_ACCESS_WRITE || max == 0)
 		return 0;
 	j->on = 1;
@@ -103,17 +133,20 @@ mm_journal_begin(struct mm_journal *j, struct mm_file *f, uint64_t max)
 	}
 	if (max > (uint64_t)INT64_MAX)
 		return -EFBIG;
-	if ((rc = dir_of(f->fd, dir, sizeof(dir))) < 0 ||
-	    (rc = unnamed_file(dir)) < 0) {
-		/* No room beside it to write a byte: a full file system. */
-		if (rc == -ENOSPC || rc == -EDQUOT)
+	if (dir_of(f->fd, dir, sizeof(dir)) == 0 &&
+	    (j->dir = strdup(dir)) == NULL)
+		return -ENOMEM;
+	if (j->dir == NULL || (rc = unnamed_beside(f, j->dir)) < 0) {
+		/* No room beside it for a byte: a full file system. */
+		if (j->dir != NULL && (rc == -ENOSPC || rc == -EDQUOT)) {
+			mm_journal_end(j);
 			return -ENOSPC;
+		}
 		/* Nowhere to hold a reserve: keep the bytes all the same. */
-		return max > MM_JOURNAL_MEM ? rc : 0;
+		return 0;
 	}
-	j->fd = rc;
-	j->reserve = max;
-	if ((rc = reserve_blocks(j->fd, 0, max)) < 0) {
+	j->resfd = rc;
+	if ((rc = reserve_blocks(j->resfd, max)) < 0) {
 		mm_journal_end(j);
 		return rc;
 	}
@@ -175,7 +208,24 @@ write_all(int fd, const unsigned char *p, size_t n, uint64_t off)
 	return 0;
 }
 
-/* The spill file holds the reserve first, the spilled bytes after it. */
+/* The spill file: beside the target, else in $TMPDIR; made when needed. */
+static int
+spill_file(struct mm_journal *j)
+{
+	const char *tmp = getenv("TMPDIR");
+	int fd = -1;
+
+	if (j->spillfd >= 0)
+		return 0;
+	if (j->dir != NULL)
+		fd = unnamed_file(j->dir);
+	if (fd < 0 && (fd = unnamed_file(tmp != NULL && *tmp != '\0' ?
+	    tmp : "/tmp")) < 0)
+		return fd;
+	j->spillfd = fd;
+	return 0;
+}
+
 static int
 spill(struct mm_journal *j, uint64_t off, uint64_t len)
 {
@@ -184,14 +234,13 @@ spill(struct mm_journal *j, uint64_t off, uint64_t len)
 	size_t n;
 	int rc;
 
-	if (j->fd < 0)
-		return -ENOMEM;
+	if ((rc = spill_file(j)) < 0)
+		return rc;
 	for (done = 0; done < len; done += n) {
 		n = len - done < sizeof(buf) ? (size_t)(len - done) :
 		    sizeof(buf);
 		if ((rc = read_all(j->f->fd, buf, n, off + done)) < 0 ||
-		    (rc = write_all(j->fd, buf, n,
-		    j->reserve + j->spill + done)) < 0)
+		    (rc = write_all(j->spillfd, buf, n, j->spill + done)) < 0)
 			return rc;
 	}
 	return 0;
@@ -258,8 +307,7 @@ restore(struct mm_journal *j, const struct mm_journal_rec *r, uint64_t end)
 	for (done = 0; done < len; done += n) {
 		n = len - done < sizeof(buf) ? (size_t)(len - done) :
 		    sizeof(buf);
-		if ((rc = read_all(j->fd, buf, n,
-		    j->reserve + r->at + done)) < 0 ||
+		if ((rc = read_all(j->spillfd, buf, n, r->at + done)) < 0 ||
 		    (rc = write_all(j->f->fd, buf, n, r->off + done)) < 0)
 			return rc;
 	}
@@ -270,38 +318,51 @@ int
 mm_journal_rollback(struct mm_journal *j)
 {
 	off_t size0 = j->f->size;
+	struct rlimit lim, high;
 	uint64_t end;
 	size_t i;
-	int rc, first = 0;
+	int rc, first = 0, lifted;
 
 	if (!j->on)
 		return -EIO;
 	/* Free the reserve's blocks for the writes below. */
-	if (j->fd >= 0 && j->reserve > 0 &&
-	    fallocate(j->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
-	    (off_t)j->reserve) != 0 && j->spill == 0) {
-		close(j->fd);
-		j->fd = -1;
+	if (j->resfd >= 0) {
+		close(j->resfd);
+		j->resfd = -1;
 	}
 	rc = mm_file_stat(j->f);
 	end = (uint64_t)j->f->size;
 	j->f->size = size0;
 	if (rc < 0)
 		return rc;
+	lifted = getrlimit(RLIMIT_FSIZE, &lim) == 0 &&
+	    lim.rlim_cur != lim.rlim_max;
+	if (lifted) {
+		high = lim;
+		high.rlim_cur = lim.rlim_max;
+		lifted = setrlimit(RLIMIT_FSIZE, &high) == 0;
+	}
 	for (i = j->nrec; i-- > 0;)
-		if ((rc = restore(j, &j->rec[i], end)) < 0 &&
-		    first == 0)
+		if ((rc = restore(j, &j->rec[i], end)) < 0 && first == 0)
 			first = rc;
+	if (lifted)
+		(void)setrlimit(RLIMIT_FSIZE, &lim);
+	/* Cut by another process: what it removed is not ours to put back. */
+	if (first == 0 && end < (uint64_t)size0)
+		first = -EIO;
 	return first;
 }
 
 void
 mm_journal_end(struct mm_journal *j)
 {
-	if (j->fd >= 0)
-		close(j->fd);
+	if (j->resfd >= 0)
+		close(j->resfd);
+	if (j->spillfd >= 0)
+		close(j->spillfd);
+	free(j->dir);
 	free(j->rec);
 	free(j->mem);
 	memset(j, 0, sizeof(*j));
-	j->fd = -1;
+	j->resfd = j->spillfd = -1;
 }

@@ -9,10 +9,13 @@
  * stays in memory; a change larger than MM_JOURNAL_MEM is not journalled
  * there.  On any other (btrfs and XFS copy on write, so does anything we
  * cannot identify) every overwritten byte may need a new block, so the
- * journal also holds a space reserve: an unnamed file beside the target,
- * given as many blocks as the change will write.  It is released just
- * before a rollback, so the rollback's own writes find room.  Bytes past
- * MM_JOURNAL_MEM go to that same unnamed file.
+ * journal also holds a space reserve: an unnamed file beside the target
+ * (on its file system), given as many blocks as the change will write.
+ * It is released just before a rollback, so the rollback's own writes
+ * find room.  Bytes past MM_JOURNAL_MEM go to a second unnamed file,
+ * beside the target where it can be made, else in $TMPDIR.  Where no
+ * reserve can be made beside the target (a directory we may not write),
+ * the bytes are still kept, and a rollback may then find no room.
  */
 #ifndef MM_JOURNAL_H
 #define MM_JOURNAL_H
@@ -36,8 +39,9 @@ struct mm_journal {
 	struct mm_file		*f;
 	int			 on;	/* 0: nothing is journalled */
 	int			 cow;	/* overwrites may need blocks */
-	int			 fd;	/* reserve and spill file, or -1 */
-	uint64_t		 reserve; /* bytes held for the rollback */
+	int			 resfd;	/* the space reserve, or -1 */
+	int			 spillfd; /* bytes past MM_JOURNAL_MEM, or -1 */
+	char			*dir;	/* F's directory, NULL: unknown */
 	uint64_t		 spill;	/* bytes spilled so far */
 	struct mm_journal_rec	*rec;
 	size_t			 nrec, cap;
@@ -59,7 +63,9 @@ int	mm_journal_save(struct mm_journal *, uint64_t off, uint64_t len);
  * Write every saved byte back, newest first (so where two saves overlap
  * the oldest bytes win), after releasing the reserve.  Bytes past the
  * file's present end (another process cut it) are left out: writing them
- * would grow the file.  0 when the file is as it was, or -errno.
+ * would grow the file, and the answer is -EIO.  The file size limit is
+ * lifted to its hard value meanwhile (a rollback rewrites bytes the file
+ * has).  0 when the file is as it was, or -errno.
  */
 int	mm_journal_rollback(struct mm_journal *);
 

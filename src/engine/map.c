@@ -236,9 +236,9 @@ static __thread sigjmp_buf *guard_jmp;
 static void
 sigbus_handler(int sig, siginfo_t *si, void *uc)
 {
-	(void)si;
 	(void)uc;
-	if (guard_jmp != NULL)
+	/* Only a fault the kernel raised: not kill -BUS mid-malloc. */
+	if (guard_jmp != NULL && si != NULL && si->si_code > 0)
 		siglongjmp(*guard_jmp, 1);
 	signal(sig, SIG_DFL);
 	raise(sig);

@@ -225,6 +225,13 @@ int	mm_signals_pending(void);
  */
 int	mm_move(struct mm_file *, uint64_t dest, uint64_t src, uint64_t count,
 	    struct mm_progress *);
+/*
+ * mm_move without a journal or a space reserve of its own: for undoing a
+ * move whose caller released its reserve for this (mmresize --at).  A
+ * failure after the first byte is -EIO.
+ */
+int	mm_move_unjournalled(struct mm_file *, uint64_t dest, uint64_t src,
+	    uint64_t count, struct mm_progress *);
 
 /* ---------------------------------------------------------------- progress */
 

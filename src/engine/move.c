@@ -35,6 +35,7 @@ struct move_job {
 	struct mm_progress	*progress;
 	struct mm_journal	 journal;
 	int			 started;	/* a byte may have changed */
+	int			 in_map;	/* writing through the mapping */
 };
 
 /*
@@ -120,8 +121,10 @@ copy_chunk(struct move_job *j, uint64_t at, size_t n)
 	j->started = 1;
 	if (j->dest + at + n == (uint64_t)j->f->size) {
 		/* Through the mapping: a cut file gives SIGBUS, not growth. */
+		j->in_map = 1;
 		memmove(j->base + (j->dest + at - j->lo),
 		    j->base + (j->src + at - j->lo), n);
+		j->in_map = 0;
 		return 0;
 	}
 	if ((rc = transfer(j->f->fd, j->buf, n, j->src + at, 0)) < 0 ||
@@ -162,12 +165,16 @@ undo_failed(struct move_job *j, int rc)
 		return rc;
 	if (mm_journal_rollback(&j->journal) < 0 || shrank(j->f))
 		return -EIO;
-	return rc == -EIO ? -EIO : rc;
+	/*
+	 * Put back whole.  A fault through the mapping (the last chunk) on
+	 * a copy-on-write file system is one that found no block.
+	 */
+	return rc == -EIO && j->in_map && j->journal.cow ? -ENOSPC : rc;
 }
 
-int
-mm_move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
-    struct mm_progress *progress)
+static int
+move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
+    struct mm_progress *progress, int journal)
 {
 	struct move_job j;
 	struct mm_map m;
@@ -200,9 +207,9 @@ mm_move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
 		return rc;
 	}
 	j.base = m.data;
-	j.started = 0;
+	j.started = j.in_map = 0;
 	/* All of the destination first: fail before the first byte moves. */
-	if ((rc = mm_journal_begin(&j.journal, f, count)) == 0 &&
+	if ((rc = mm_journal_begin(&j.journal, f, journal ? count : 0)) == 0 &&
 	    (rc = mm_reserve_write(f, dest, count)) == 0 &&
 	    (rc = prefault_last(&j)) == 0)
 		rc = mm_guard(move_chunks, &j);
@@ -213,4 +220,18 @@ mm_move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
 	rc2 = mm_unmap(&m);
 	free(j.buf);
 	return rc < 0 ? rc : rc2;
+}
+
+int
+mm_move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
+    struct mm_progress *progress)
+{
+	return move(f, dest, src, count, progress, 1);
+}
+
+int
+mm_move_unjournalled(struct mm_file *f, uint64_t dest, uint64_t src,
+    uint64_t count, struct mm_progress *progress)
+{
+	return move(f, dest, src, count, progress, 0);
 }

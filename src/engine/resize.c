@@ -33,6 +33,7 @@
 #define FALLOC_FL_INSERT_RANGE		0x20
 #endif
 
+#include "journal.h"
 #include "resize.h"
 
 /* Windows for filling and faulting in: big, but never the whole file. */
@@ -373,26 +374,38 @@ static int
 insert_move(struct mm_file *f, struct mm_resize *r)
 {
 	uint64_t at = r->at, old = r->old_size, count = r->new_size - old;
+	struct mm_journal spare;
 	int rc;
 
 	/* Grow, then move the tail up over the new end. */
 	if ((rc = set_size(f, r->new_size)) < 0)
 		return rc;
-	/* The gap is written last; it must not be the one to fail. */
-	if ((rc = mm_reserve_write(f, at, count)) < 0)
+	/*
+	 * The gap is written last; it must not be the one to fail.  On a
+	 * copy-on-write file system it still may: hold room for moving the
+	 * tail back (a journal that saves nothing is a space reserve).
+	 */
+	if ((rc = mm_reserve_write(f, at, count)) < 0 ||
+	    (rc = mm_journal_begin(&spare, f, old - at)) < 0)
 		goto undo;
 	rc = mm_move(f, at + count, at, old - at, r->progress);
-	/* mm_move fails with anything but -EIO before its first byte. */
+	/* Any failure but -EIO was put back whole by mm_move. */
 	if (rc == -EIO) {
+		mm_journal_end(&spare);
 		r->damaged = 1;
 		return rc;
 	}
-	if (rc < 0)
+	if (rc < 0) {
+		mm_journal_end(&spare);
 		goto undo;
+	}
 	r->how = MM_HOW_MOVE;
-	if ((rc = fill_range(f, at, count, r->fill, r->fill_len, NULL)) < 0) {
+	rc = fill_range(f, at, count, r->fill, r->fill_len, NULL);
+	mm_journal_end(&spare);
+	if (rc < 0) {
 		/* The tail is whole at its new place: move it back. */
-		if (mm_move(f, at, at + count, old - at, NULL) < 0) {
+		if (mm_move_unjournalled(f, at, at + count, old - at,
+		    NULL) < 0) {
 			r->damaged = 1;
 			return rc;
 		}

@@ -196,3 +196,47 @@ fill_levels() {
 @test "btrfs: writers at seven fill levels: all or nothing" {
 	fill_levels btrfs
 }
+
+# mmresize --at where the tail moves (no insert/collapse range: the
+# offsets are not block aligned), the file system filled half-way.
+resize_filled_midway() {
+	need_python
+	build_fault_shim
+	mount_fs "$1"
+	file40 "$1"
+	"$PYTHON3" -c '
+d = open("orig", "rb").read()
+open("inserted", "wb").write(d[:1] + bytes(1000) + d[1:])
+open("removed", "wb").write(d[:1] + d[1001:])'
+	for k in 2 6; do
+		rm -f mnt/fill
+		cp orig mnt/m
+		fill_to $((60 * 1024))
+		FAULT_FILL=$MNT/fill with_fault pwrite "$k" fill \
+		    run --separate-stderr mmresize --at=1 mnt/m +1000
+		whole_or_nothing inserted
+		[ "$status" = 0 ] || assert_equal "$(stat -c %s mnt/m)" $((40 << 20))
+		rm -f mnt/fill
+		cp orig mnt/m
+		fill_to $((60 * 1024))
+		FAULT_FILL=$MNT/fill with_fault pwrite "$k" fill \
+		    run --separate-stderr mmresize --at=1 mnt/m -1000
+		whole_or_nothing removed
+	done
+}
+
+@test "tmpfs: mmresize --at while another writer fills the file system: all or nothing" {
+	resize_filled_midway tmpfs
+}
+
+@test "ext4: mmresize --at while another writer fills the file system: all or nothing" {
+	resize_filled_midway ext4
+}
+
+@test "xfs: mmresize --at while another writer fills the file system: all or nothing" {
+	resize_filled_midway xfs
+}
+
+@test "btrfs: mmresize --at while another writer fills the file system: all or nothing" {
+	resize_filled_midway btrfs
+}

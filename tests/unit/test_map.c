@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/journal.h"
 #include "engine/mm.h"
 #include "tap.h"
 
@@ -327,6 +328,56 @@ main(void)
 		mm_close(&f);
 		free(data);
 		free(back);
+	}
+
+	/* The rollback journal: saved bytes come back, newest save first. */
+	{
+		struct mm_journal j;
+		struct mm_file f;
+		unsigned char orig[10000], now[10000];
+		const char *path;
+		size_t i;
+
+		for (i = 0; i < sizeof(orig); i++)
+			orig[i] = (unsigned char)(i * 7 + 3);
+		path = tmpfile_with("journal", orig, sizeof(orig));
+		if (mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED) < 0)
+			abort();
+		rc = mm_journal_begin(&j, &f, 5000);
+		ok(rc == 0 && j.on, "journal begins (%d)", rc);
+		ok(mm_journal_save(&j, 100, 3000) == 0 &&
+		    pwrite(f.fd, "xxxxxxxxxx", 10, 100) == 10 &&
+		    pwrite(f.fd, "yyyy", 4, 2000) == 4 &&
+		    mm_journal_save(&j, 9000, 1000) == 0 &&
+		    pwrite(f.fd, "zz", 2, 9998) == 2,
+		    "saves and writes");
+		rc = mm_journal_rollback(&j);
+		ok(rc == 0 && pread(f.fd, now, sizeof(now), 0) ==
+		    (ssize_t)sizeof(now) && memcmp(now, orig, sizeof(orig)) == 0,
+		    "rollback puts every saved byte back (%d)", rc);
+		mm_journal_end(&j);
+
+		/* A file cut meanwhile: never grown back, and -EIO. */
+		rc = mm_journal_begin(&j, &f, 2000);
+		ok(rc == 0 && mm_journal_save(&j, 8000, 2000) == 0 &&
+		    ftruncate(f.fd, 9000) == 0, "save, then cut");
+		rc = mm_journal_rollback(&j);
+		ok(rc == -EIO, "rollback of a cut file: -EIO (%d)", rc);
+		ok(lseek(f.fd, 0, SEEK_END) == 9000 &&
+		    pread(f.fd, now, 1000, 8000) == 1000 &&
+		    memcmp(now, orig + 8000, 1000) == 0,
+		    "bytes inside the cut end are back, none past it");
+		mm_journal_end(&j);
+
+		/* A dry run (copy access) journals nothing. */
+		mm_close(&f);
+		if (mm_open(&f, path, MM_ACCESS_COPY, MM_OPEN_MAPPED) < 0)
+			abort();
+		rc = mm_journal_begin(&j, &f, 100);
+		ok(rc == 0 && !j.on && mm_journal_save(&j, 0, 10) == 0,
+		    "a private map keeps no journal");
+		mm_journal_end(&j);
+		mm_close(&f);
 	}
 
 	free(big);
