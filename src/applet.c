@@ -4,6 +4,10 @@
  */
 #include "config.h"
 
+#include <sys/vfs.h>
+
+#include <linux/magic.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -338,8 +342,17 @@ int
 app_shrank(const char *path, struct mm_file *f, off_t size0, int err,
     const char *doing)
 {
-	if (err != -EIO || f->kind != MM_KIND_REGULAR ||
-	    mm_file_stat(f) < 0 || f->size >= size0)
+	struct statfs sfs;
+
+	if (err != -EIO || f->kind != MM_KIND_REGULAR || mm_file_stat(f) < 0)
+		return 0;
+	/* tmpfs gives even a read of a hole a page, through a mapping. */
+	if (f->size >= size0 && fstatfs(f->fd, &sfs) == 0 &&
+	    sfs.f_type == TMPFS_MAGIC && sfs.f_bavail == 0)
+		return app_error("%s: the tmpfs that holds it is full, and a "
+		    "mapping needs a page even to read a hole (free some "
+		    "space there, or give it through a pipe)", path);
+	if (f->size >= size0)
 		return 0;
 	return app_error("%s: the file shrank from %jd to %jd bytes while "
 	    "%s", path, (intmax_t)size0, (intmax_t)f->size, doing);

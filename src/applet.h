@@ -80,7 +80,8 @@ int	app_open_change(struct mm_file *, const char *path, int dry_run,
 	    int no_lock);
 /*
  * If ERR is the SIGBUS of a file that shrank from SIZE0 while it was
- * DOING ("read", "searched"...), say so and return EXIT_FAIL; else 0.
+ * DOING ("read", "searched"...), or of a full tmpfs that could give no
+ * page for a hole, say so and return EXIT_FAIL; else 0.
  */
 int	app_shrank(const char *path, struct mm_file *, off_t size0, int err,
 	    const char *doing);

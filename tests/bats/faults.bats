@@ -468,3 +468,19 @@ PY
 	# The file stayed sparse: a few pages, not gigabytes.
 	[ "$(stat -c %b big)" -lt 100000 ]
 }
+
+@test "a hole on a full tmpfs: readers say the tmpfs is full, not an I/O error" {
+	mkdir -p mnt
+	mount -t tmpfs -o size=1m tmpfs mnt 2>/dev/null ||
+	    skip "cannot mount a tmpfs here (needs root)"
+	MNT=$PWD/mnt
+	truncate -s 10M mnt/f
+	head -c 2M /dev/zero >mnt/fill 2>/dev/null || true
+	msg="the tmpfs that holds it is full, and a mapping needs a page even to read a hole (free some space there, or give it through a pipe)"
+	run -2 --separate-stderr mmread -x mnt/f 5M 8
+	assert_equal "$stderr" "mmread: mnt/f: $msg"
+	run -2 --separate-stderr mmfind -c x mnt/f
+	assert_equal "$stderr" "mmfind: mnt/f: $msg"
+	run -1 --separate-stderr sh -c 'cat mnt/f | mmfind -c x'
+	assert_output 0
+}
