@@ -240,3 +240,30 @@ open("removed", "wb").write(d[:1] + d[1001:])'
 @test "btrfs: mmresize --at while another writer fills the file system: all or nothing" {
 	resize_filled_midway btrfs
 }
+
+# The property suite's mixed sequences (every applet against a model of
+# Python's mmap, every byte compared after each step) on each file system.
+mixed_on() {
+	need_python
+	mount_fs "$1"
+	cd mnt
+	"$PYTHON3" "$MM_SRCDIR/tests/bats/property.py" mixed 11 150 \
+	    $((MM_STRIDE == 1 ? 1 : MM_STRIDE * 5)) ||
+	    fail "property.py mixed 11 150 on $1: a mismatch"
+}
+
+@test "tmpfs: mixed sequences of every applet keep the file equal to the model" {
+	mixed_on tmpfs
+}
+
+@test "ext4: mixed sequences of every applet keep the file equal to the model" {
+	mixed_on ext4
+}
+
+@test "xfs: mixed sequences of every applet keep the file equal to the model" {
+	mixed_on xfs
+}
+
+@test "btrfs: mixed sequences of every applet keep the file equal to the model" {
+	mixed_on btrfs
+}
