@@ -42,7 +42,7 @@ move_file(const struct opts *o, const char *path, uint64_t dest,
 	struct mm_progress prog;
 	struct mm_file f;
 	off_t size0;
-	int rc, sig = 0, st = EXIT_OK;
+	int rc, sig = 0, st = EXIT_OK, moved;
 
 	if (app_open_change(&f, path, o->dry_run, o->no_lock) != 0)
 		return EXIT_FAIL;
@@ -63,6 +63,7 @@ move_file(const struct opts *o, const char *path, uint64_t dest,
 	mm_progress_start(&prog, o->progress, STDERR_FILENO, "mmmove", count);
 	rc = mm_move(&f, dest, src, count, &prog);
 	mm_progress_end(&prog);
+	moved = rc == 0;
 	if (rc == 0 && o->sync)
 		rc = mm_sync_range(&f, dest, count);
 	sig = mm_signals_release();
@@ -74,6 +75,10 @@ move_file(const struct opts *o, const char *path, uint64_t dest,
 	else if (rc == -EFBIG)
 		st = app_error("%s: cannot write up to offset %" PRIu64 ": %s; "
 		    "nothing moved", path, dest + count, app_strerror(rc));
+	else if (rc == -EIO && !moved)
+		/* The journal could not put the old bytes back. */
+		st = app_error("%s: I/O error while bytes were moved; the file "
+		    "may be partly moved", path);
 	else if (rc < 0)
 		st = app_file_error(path, rc);
 	else if (o->verbose)

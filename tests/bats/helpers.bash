@@ -104,7 +104,8 @@ wait_mapped() {
 # with_fault): it cuts the file to 4096 bytes (through the command's own
 # descriptor), sends the command SIGINT or SIGTERM, or fails that one
 # call: "enospc" with nothing written, "short" after writing half (the
-# next call then fails), as a full copy-on-write file system does; or
+# next call then fails), as a full copy-on-write file system does,
+# "stuck" failing that call and every pwrite after it; or
 # "fill" the file system holding FAULT_FILL (a path) to the last byte.
 # WHICH "populate" acts just after the Nth MADV_POPULATE_WRITE instead.  So a test lands a
 # cut or a signal exactly where it means to, however fast the machine.
@@ -146,7 +147,7 @@ static int fault(int out, int fd)
 	static int failnext;
 
 	if (out == 1 && failnext) {
-		failnext = 0;
+		failnext = failnext == 3 ? 3 : 0;
 		return 1;
 	}
 	if (w == NULL || n == NULL || what == NULL ||
@@ -157,6 +158,10 @@ static int fault(int out, int fd)
 		(void)ftruncate(fd, 4096);
 	else if (strcmp(what, "enospc") == 0)
 		return 1;
+	else if (strcmp(what, "stuck") == 0) {
+		failnext = 3;
+		return 1;
+	}
 	else if (strcmp(what, "short") == 0)
 		return failnext = 2;
 	else if (strcmp(what, "fill") == 0)
@@ -208,7 +213,7 @@ C
 }
 
 # with_fault WHICH CALL WHAT COMMAND...: run COMMAND with fault.so doing
-# WHAT (cut, INT, TERM, enospc, short, fill) just before its CALLth WHICH (pread, pwrite).
+# WHAT (cut, INT, TERM, enospc, short, stuck, fill) just before its CALLth WHICH (pread, pwrite).
 with_fault() {
 	local which=$1 call=$2 what=$3
 	shift 3

@@ -383,3 +383,13 @@ interrupted_move() {
 		done
 	done
 }
+
+@test "a move whose old bytes cannot be written back says the file may be partly moved" {
+	build_fault_shim
+	M=$((1 << 20))
+	randfile orig $((4 * M)) 9
+	cp orig mv
+	with_fault pwrite 2 stuck run -2 --separate-stderr mmmove mv 0 $((2 * M)) $((2 * M))
+	assert_equal "$stderr" "mmmove: mv: I/O error while bytes were moved; the file may be partly moved"
+	[ "$(sum mv)" != "$(sum orig)" ]
+}
