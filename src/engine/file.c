@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -230,5 +231,77 @@ mm_file_slurp(struct mm_file *f)
 	f->mem = buf;
 	f->size = (off_t)len;
 	f->kind = MM_KIND_MEMORY;
+	return 0;
+}
+
+/* An unnamed file in $TMPDIR (else /tmp), removed when closed. */
+static int
+spool_file(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	if ((fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return fd;
+	if ((size_t)snprintf(path, sizeof(path), "%s/mmutils-spool.XXXXXX",
+	    tmp) >= sizeof(path))
+		return -ENAMETOOLONG;
+	if ((fd = mkostemp(path, O_CLOEXEC)) < 0)
+		return -errno;
+	(void)unlink(path);
+	return fd;
+}
+
+int
+mm_file_spool(struct mm_file *f)
+{
+	unsigned char *buf;
+	ssize_t n, w, off;
+	off_t len = 0;
+	int fd, rc = 0;
+
+	if (f->kind != MM_KIND_STREAM)
+		return 0;
+	if ((fd = spool_file()) < 0)
+		return fd;
+	if ((buf = malloc(MM_READ_BUFSIZE)) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		n = read(f->fd, buf, MM_READ_BUFSIZE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : 0;
+			break;
+		}
+		for (off = 0; off < n; off += w) {
+			w = write(fd, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				w = 0;
+			else if (w <= 0) {
+				rc = w < 0 ? -errno : -EIO;
+				break;
+			}
+		}
+		if (rc < 0)
+			break;
+		len += n;
+	}
+	free(buf);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	if (f->close_fd)
+		close(f->fd);
+	f->fd = fd;
+	f->close_fd = 1;
+	f->kind = MM_KIND_REGULAR;
+	f->size = len;
 	return 0;
 }

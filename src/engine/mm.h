@@ -57,6 +57,12 @@ int	mm_close(struct mm_file *);
 int	mm_file_stat(struct mm_file *);
 /* Read a stream to its end into memory; afterwards it behaves as mapped. */
 int	mm_file_slurp(struct mm_file *);
+/*
+ * Copy a stream to its end into an unnamed file in $TMPDIR (else /tmp),
+ * as tac does, and go on as that regular file: memory stays bounded
+ * whatever the stream's length; a full disk is -ENOSPC.
+ */
+int	mm_file_spool(struct mm_file *);
 
 /* ---------------------------------------------------------------- maps */
 

@@ -1153,11 +1153,11 @@ mm_scan_file(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
 		return scan_tail(&sc, f, start, end);
 	if (f->kind == MM_KIND_STREAM) {
 		/*
-		 * Successive rfind needs the whole stream: it is read into
-		 * memory and searched as a mapped file.
+		 * Successive rfind needs the whole stream: it is copied to a
+		 * temporary file (memory stays bounded) and searched mapped.
 		 */
 		if ((sc.flags & MM_SCAN_REVERSE) && (sc.flags & MM_SCAN_ALL)) {
-			if ((rc = mm_file_slurp(f)) < 0)
+			if ((rc = mm_file_spool(f)) < 0)
 				return rc;
 			if (sc.eneg)
 				end = slice_index(end, 1, (uint64_t)f->size);

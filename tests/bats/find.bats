@@ -615,3 +615,14 @@ PY
 	run -0 --separate-stderr bash -c 'ulimit -v 300000; exec timeout 5 mmfind -a -m 2 -E -5 -x 00 /dev/zero'
 	assert_output "$(printf '0\n1')"
 }
+
+@test "mmfind -r -a on a long pipe keeps it in a temporary file, not in memory" {
+	# 300 MiB through a pipe under a 150 MB data limit (heap and private
+	# maps): reading it into memory fails, a spool file does not.
+	run -0 --separate-stderr bash -c \
+	    'head -c 300M /dev/zero | { ulimit -d 150000; exec mmfind -r -a -c -x 0000; }'
+	assert_output 157286400
+	printf 'abcabcXabc' >t
+	run -0 --separate-stderr sh -c 'cat t | mmfind -r -a abc'
+	assert_output "$(printf '7\n3\n0')"
+}
