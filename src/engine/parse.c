@@ -89,6 +89,7 @@ mm_parse_offset(const char *s, uint64_t *val, int *neg)
 {
 	int rc, minus = s[0] == '-';
 
+	*neg = minus;
 	if ((rc = mm_parse_size(s + minus, val)) < 0)
 		return rc;
 	/* -0 is 0, the start, as Python's index -0 is: not the end. */

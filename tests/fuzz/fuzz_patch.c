@@ -155,6 +155,7 @@ ref_parse(struct rpatch *r, const unsigned char *text, size_t len, int mode,
 				free(s);
 				return -1;
 			}
+			e.neg = e.neg && e.mag != 0;	/* -0 is the start */
 			/* SPEC: expect exactly the bytes written. */
 			if (tmpl->expect != NULL &&
 			    tmpl->explen != tmpl->len * repeat) {
@@ -199,6 +200,7 @@ ref_parse(struct rpatch *r, const unsigned char *text, size_t len, int mode,
 		e.neg = tok[0][0] == '-';
 		if (ref_parse_size(tok[0] + e.neg, &e.mag) < 0)
 			goto bad;
+		e.neg = e.neg && e.mag != 0;	/* -0 is the start */
 		r->why = MM_PATCH_BAD_HEX;
 		e.data = malloc(strlen(tok[1]) / 2 + 1);
 		if ((n = ref_hex(tok[1], e.data)) < 0) {
