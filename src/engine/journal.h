@@ -33,6 +33,7 @@ struct mm_journal_rec {
 	uint64_t	 len;
 	uint64_t	 at;		/* where they are: memory or spill */
 	int		 spilled;
+	const unsigned char *ref;	/* or the caller's copy */
 };
 
 struct mm_journal {
@@ -50,11 +51,23 @@ struct mm_journal {
 };
 
 /*
- * Start journalling a change to F that will overwrite at most MAX bytes
- * of it.  On a copy-on-write file system this reserves MAX bytes of space
- * beside F: -ENOSPC when they cannot be had, before anything changed.
+ * Start journalling a change to F that will write at most RESERVE bytes
+ * of it and keep at most KEEP of its old bytes.  On a copy-on-write file
+ * system this reserves RESERVE bytes of space beside F: -ENOSPC when they
+ * cannot be had, before anything changed.  Elsewhere a KEEP past
+ * MM_JOURNAL_MEM turns the journal off (on == 0): the caller's blocks
+ * were reserved, and only an I/O error could stop it half-way.
  */
-int	mm_journal_begin(struct mm_journal *, struct mm_file *, uint64_t max);
+int	mm_journal_begin(struct mm_journal *, struct mm_file *,
+	    uint64_t reserve, uint64_t keep);
+
+/* Keep LEN old bytes of [OFF, OFF+LEN) held by the caller at P, which
+ * must live as long as the journal. */
+int	mm_journal_ref(struct mm_journal *, uint64_t off,
+	    const unsigned char *p, uint64_t len);
+
+/* Release the space reserve now, for writes that put bytes back. */
+void	mm_journal_release(struct mm_journal *);
 
 /* Save the bytes now at [OFF, OFF+LEN) of the file, before they change. */
 int	mm_journal_save(struct mm_journal *, uint64_t off, uint64_t len);

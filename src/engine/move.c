@@ -34,6 +34,11 @@ struct move_job {
 	uint64_t		 dest, src, count, lo;
 	struct mm_progress	*progress;
 	struct mm_journal	 journal;
+	int			 journalled;	/* roll back on failure */
+	unsigned char		*undo;	/* MOVE_CHUNK: the chunk's old bytes */
+	uint64_t		 done;	/* bytes of whole chunks copied */
+	uint64_t		 cur_at;	/* the chunk being copied ... */
+	size_t			 cur_n;		/* ... its length, 0: none */
 	int			 started;	/* a byte may have changed */
 	int			 in_map;	/* writing through the mapping */
 };
@@ -113,11 +118,29 @@ prefault_last(const struct move_job *j)
 static int
 copy_chunk(struct move_job *j, uint64_t at, size_t n)
 {
+	uint64_t lo, hi;
 	int rc;
 
-	/* Keep what the chunk overwrites, for a rollback. */
-	if ((rc = mm_journal_save(&j->journal, j->dest + at, n)) < 0)
-		return rc;
+	if (j->journalled) {
+		/* The chunk's old bytes, to put back if it fails part-way. */
+		if ((rc = transfer(j->f->fd, j->undo, n, j->dest + at, 0)) < 0)
+			return rc;
+		j->cur_at = at;
+		j->cur_n = n;
+		/*
+		 * Those of its bytes that lie outside the source cannot be
+		 * found again in the file once overwritten: keep them.
+		 */
+		lo = j->dest + at;
+		hi = lo + n;
+		if (j->dest < j->src && hi > j->src)
+			hi = j->src;
+		if (j->dest > j->src && lo < j->src + j->count)
+			lo = j->src + j->count;
+		if (lo < hi &&
+		    (rc = mm_journal_save(&j->journal, lo, hi - lo)) < 0)
+			return rc;
+	}
 	j->started = 1;
 	if (j->dest + at + n == (uint64_t)j->f->size) {
 		/* Through the mapping: a cut file gives SIGBUS, not growth. */
@@ -148,9 +171,64 @@ move_chunks(void *arg)
 		at = j->dest < j->src ? done : j->count - done - n;
 		if ((rc = copy_chunk(j, at, n)) < 0)
 			return rc;
+		j->cur_n = 0;
+		j->done = done + n;
 		mm_progress_update(j->progress, done + n);
 	}
 	return check_size(j);
+}
+
+/* Copy N bytes from SRC to DEST of FD, memmove-wise, through BUF. */
+static int
+copy_back(int fd, unsigned char *buf, uint64_t dest, uint64_t src,
+    uint64_t n)
+{
+	uint64_t done, at;
+	size_t k;
+	int rc;
+
+	for (done = 0; done < n; done += k) {
+		k = n - done < MOVE_CHUNK ? (size_t)(n - done) : MOVE_CHUNK;
+		at = dest < src ? done : n - done - k;
+		if ((rc = transfer(fd, buf, k, src + at, 0)) < 0 ||
+		    (rc = transfer(fd, buf, k, dest + at, 1)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Put the file back after a failure.  The chunk that failed gets its old
+ * bytes from the undo buffer.  In the chunks copied whole, the bytes that
+ * lay inside the source are still in the file, moved by the shift (a
+ * move down ran from the front, a move up from the back, so what they
+ * became was copied already): copy them back.  The rest the journal kept.
+ */
+static int
+roll_back(struct move_job *j)
+{
+	uint64_t shift, x = j->done;
+	int rc;
+
+	mm_journal_release(&j->journal);
+	if (shrank(j->f))
+		return -EIO;
+	if (j->cur_n > 0 && (rc = transfer(j->f->fd, j->undo, j->cur_n,
+	    j->dest + j->cur_at, 1)) < 0)
+		return rc;
+	shift = j->dest < j->src ? j->src - j->dest : j->dest - j->src;
+	if (x > shift) {
+		if (j->dest < j->src)
+			rc = copy_back(j->f->fd, j->buf, j->src, j->dest,
+			    x - shift);
+		else
+			rc = copy_back(j->f->fd, j->buf,
+			    j->dest + j->count - x,
+			    j->dest + j->count - x + shift, x - shift);
+		if (rc < 0)
+			return rc;
+	}
+	return mm_journal_rollback(&j->journal);
 }
 
 /*
@@ -163,13 +241,22 @@ undo_failed(struct move_job *j, int rc)
 {
 	if (rc >= 0 || !j->started)
 		return rc;
-	if (mm_journal_rollback(&j->journal) < 0 || shrank(j->f))
+	if (!j->journalled || roll_back(j) < 0 || shrank(j->f))
 		return -EIO;
 	/*
 	 * Put back whole.  A fault through the mapping (the last chunk) on
 	 * a copy-on-write file system is one that found no block.
 	 */
 	return rc == -EIO && j->in_map && j->journal.cow ? -ENOSPC : rc;
+}
+
+/* The bytes a move overwrites that its source does not hold. */
+static uint64_t
+lost_bytes(uint64_t dest, uint64_t src, uint64_t count)
+{
+	uint64_t shift = dest < src ? src - dest : dest - src;
+
+	return shift < count ? shift : count;
 }
 
 static int
@@ -202,14 +289,29 @@ move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
 	j.progress = progress;
 	if ((j.buf = malloc(count < MOVE_CHUNK ? count : MOVE_CHUNK)) == NULL)
 		return -ENOMEM;
+	if ((j.undo = malloc(count < MOVE_CHUNK ? count : MOVE_CHUNK)) ==
+	    NULL) {
+		free(j.buf);
+		return -ENOMEM;
+	}
 	if ((rc = mm_map(f, (off_t)lo, (size_t)(hi - lo), &m)) < 0) {
 		free(j.buf);
+		free(j.undo);
 		return rc;
 	}
 	j.base = m.data;
 	j.started = j.in_map = 0;
-	/* All of the destination first: fail before the first byte moves. */
-	if ((rc = mm_journal_begin(&j.journal, f, journal ? count : 0)) == 0 &&
+	j.done = 0;
+	j.cur_n = 0;
+	/*
+	 * All of the destination first: fail before the first byte moves.
+	 * The journal keeps what the source cannot give back: at most the
+	 * shift's worth of bytes, so it is always on where it is small.
+	 */
+	rc = mm_journal_begin(&j.journal, f, journal ? count : 0,
+	    journal ? lost_bytes(dest, src, count) : 0);
+	j.journalled = journal && j.journal.on;
+	if (rc == 0 &&
 	    (rc = mm_reserve_write(f, dest, count)) == 0 &&
 	    (rc = prefault_last(&j)) == 0)
 		rc = mm_guard(move_chunks, &j);
@@ -219,6 +321,7 @@ move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
 	mm_journal_end(&j.journal);
 	rc2 = mm_unmap(&m);
 	free(j.buf);
+	free(j.undo);
 	return rc < 0 ? rc : rc2;
 }
 

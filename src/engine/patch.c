@@ -88,6 +88,7 @@ mm_patch_free(struct mm_patch *p)
 	}
 	free(p->e);
 	free(p->oldpool);
+	free(p->jpool);
 	free(p->order);
 	mm_patch_init(p, p->flags);
 }
@@ -322,6 +323,18 @@ by_offset(const void *a, const void *b)
 }
 
 /* Resolve every offset and require every edit inside the file. */
+/* The bytes a checked batch writes, in all. */
+static uint64_t
+batch_bytes(const struct mm_patch *p)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		total += p->e[i].total;
+	return total;
+}
+
 static int
 check_ranges(struct mm_patch *p, uint64_t size, size_t *oldlen)
 {
@@ -504,7 +517,7 @@ read_pass(void *arg)
 {
 	struct mm_patch *p = arg;
 	uint64_t size = (uint64_t)p->f->size;
-	unsigned char *old = p->oldpool;
+	unsigned char *old = p->oldpool, *now = p->jpool;
 	const struct mm_patch_win *w;
 	struct mm_edit *e;
 	size_t i, k;
@@ -528,6 +541,10 @@ read_pass(void *arg)
 				    p->err.foundlen);
 				return fail(p, MM_PATCH_MISMATCH, -ECANCELED,
 				    e->line, e->tok);
+			}
+			if (now != NULL && e->total > 0) {
+				memcpy(now, at(w, e->off), (size_t)e->total);
+				now += e->total;
 			}
 			if ((p->flags & MM_PATCH_KEEP_OLD) && e->total > 0) {
 				/*
@@ -574,6 +591,7 @@ check_at_end(struct mm_patch *p, uint64_t size)
 int
 mm_patch_check(struct mm_patch *p, struct mm_file *f)
 {
+	uint64_t jlen;
 	size_t oldlen;
 	int rc;
 
@@ -592,9 +610,26 @@ mm_patch_check(struct mm_patch *p, struct mm_file *f)
 		return rc;
 	if ((p->oldpool = malloc(oldlen + 1)) == NULL)
 		return fail(p, MM_PATCH_IO, -ENOMEM, 0, NULL);
+	/*
+	 * A real write keeps the bytes it overwrites for a rollback; read
+	 * here, under the guard, they cost no system call per edit.
+	 */
+	if (f->access == MM_ACCESS_WRITE && !(p->flags & MM_PATCH_RESUME) &&
+	    (jlen = batch_bytes(p)) <= MM_JOURNAL_MEM &&
+	    (p->jpool = malloc(jlen + 1)) == NULL)
+		return fail(p, MM_PATCH_IO, -ENOMEM, 0, NULL);
 	if ((rc = map_windows(p, (uint64_t)f->size)) < 0)
 		return rc;
 	rc = mm_guard(read_pass, p);
+	if (rc == -EIO && p->jpool != NULL) {
+		/*
+		 * A full tmpfs has no page even to read a hole through a
+		 * mapping; the journal will pread the bytes instead.
+		 */
+		free(p->jpool);
+		p->jpool = NULL;
+		rc = mm_guard(read_pass, p);
+	}
 	if (rc == -EIO)
 		return fail(p, MM_PATCH_IO, rc, 0, NULL);
 	if (rc < 0)
@@ -737,17 +772,25 @@ fault_cause(struct mm_patch *p, int rc)
 static int
 journal_batch(struct mm_patch *p, struct mm_journal *j)
 {
-	uint64_t total = 0;
+	const unsigned char *now = p->jpool;
+	const struct mm_edit *e;
+	uint64_t total = batch_bytes(p);
 	size_t i;
 	int rc;
 
-	for (i = 0; i < p->n; i++)
-		total += p->e[i].total;
-	if ((rc = mm_journal_begin(j, p->f, total)) < 0)
+	if ((rc = mm_journal_begin(j, p->f, total, total)) < 0)
 		return rc;
-	for (i = 0; i < p->n; i++)
-		if ((rc = mm_journal_save(j, p->e[i].off, p->e[i].total)) < 0)
+	for (i = 0; i < p->n; i++) {
+		/* The pool holds them in file order (read_pass). */
+		e = &p->e[p->order[i]];
+		if (now != NULL) {
+			rc = mm_journal_ref(j, e->off, now, e->total);
+			now += e->total;
+		} else
+			rc = mm_journal_save(j, e->off, e->total);
+		if (rc < 0)
 			return rc;
+	}
 	return 0;
 }
 
@@ -760,14 +803,10 @@ static int
 space_short(const struct mm_patch *p, const struct mm_journal *j)
 {
 	struct statvfs sv;
-	uint64_t need = 0;
-	size_t i;
 
 	if (!j->cow || fstatvfs(p->f->fd, &sv) != 0)
 		return 0;
-	for (i = 0; i < p->n; i++)
-		need += p->e[i].total;
-	return (uint64_t)sv.f_bavail * sv.f_frsize < need;
+	return (uint64_t)sv.f_bavail * sv.f_frsize < batch_bytes(p);
 }
 
 int

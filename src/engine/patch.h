@@ -75,6 +75,8 @@ struct mm_patch {
 	int			 flags;
 	struct mm_patch_blob	*blobs;		/* inputs, decoded bytes */
 	unsigned char		*oldpool;	/* KEEP_OLD */
+	unsigned char		*jpool;		/* the bytes now there, in
+						   file order, for a rollback */
 	size_t			*order;		/* edits sorted by offset */
 	struct mm_patch_win	*win;		/* mapped windows */
 	size_t			 nwin;

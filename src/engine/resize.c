@@ -386,7 +386,7 @@ insert_move(struct mm_file *f, struct mm_resize *r)
 	 * tail back (a journal that saves nothing is a space reserve).
 	 */
 	if ((rc = mm_reserve_write(f, at, count)) < 0 ||
-	    (rc = mm_journal_begin(&spare, f, old - at)) < 0)
+	    (rc = mm_journal_begin(&spare, f, old - at, 0)) < 0)
 		goto undo;
 	rc = mm_move(f, at + count, at, old - at, r->progress);
 	/* Any failure but -EIO was put back whole by mm_move. */

@@ -343,7 +343,7 @@ main(void)
 		path = tmpfile_with("journal", orig, sizeof(orig));
 		if (mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED) < 0)
 			abort();
-		rc = mm_journal_begin(&j, &f, 5000);
+		rc = mm_journal_begin(&j, &f, 5000, 5000);
 		ok(rc == 0 && j.on, "journal begins (%d)", rc);
 		ok(mm_journal_save(&j, 100, 3000) == 0 &&
 		    pwrite(f.fd, "xxxxxxxxxx", 10, 100) == 10 &&
@@ -358,7 +358,7 @@ main(void)
 		mm_journal_end(&j);
 
 		/* A file cut meanwhile: never grown back, and -EIO. */
-		rc = mm_journal_begin(&j, &f, 2000);
+		rc = mm_journal_begin(&j, &f, 2000, 2000);
 		ok(rc == 0 && mm_journal_save(&j, 8000, 2000) == 0 &&
 		    ftruncate(f.fd, 9000) == 0, "save, then cut");
 		rc = mm_journal_rollback(&j);
@@ -373,7 +373,7 @@ main(void)
 		mm_close(&f);
 		if (mm_open(&f, path, MM_ACCESS_COPY, MM_OPEN_MAPPED) < 0)
 			abort();
-		rc = mm_journal_begin(&j, &f, 100);
+		rc = mm_journal_begin(&j, &f, 100, 100);
 		ok(rc == 0 && !j.on && mm_journal_save(&j, 0, 10) == 0,
 		    "a private map keeps no journal");
 		mm_journal_end(&j);
