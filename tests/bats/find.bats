@@ -504,11 +504,11 @@ PY
 	need_python
 	head -c 32M /dev/zero | tr '\0' x >x32
 	# Every match kept took 559 MB here; a count keeps none.
-	run -0 --separate-stderr bash -c 'ulimit -v 200000; exec mmfind -r -c -P x x32'
+	run -0 --separate-stderr bash -c '${MM_NOLIMIT:+:} ulimit -v 200000; exec mmfind -r -c -P x x32'
 	assert_output "$("$PYTHON3" -c 'print(open("x32", "rb").read().count(b"x"))')"
-	run -0 --separate-stderr bash -c 'ulimit -v 200000; exec mmfind -r -a -m 3 -P xx x32'
+	run -0 --separate-stderr bash -c '${MM_NOLIMIT:+:} ulimit -v 200000; exec mmfind -r -a -m 3 -P xx x32'
 	assert_output "$(printf '33554430\n33554428\n33554426')"
-	run -0 --separate-stderr bash -c 'ulimit -v 200000; exec mmfind -r -c --overlap -P xx x32'
+	run -0 --separate-stderr bash -c '${MM_NOLIMIT:+:} ulimit -v 200000; exec mmfind -r -c --overlap -P xx x32'
 	assert_output 33554431
 }
 
@@ -563,16 +563,16 @@ PY
 @test "mmfind -m N stops reading an endless stream at the Nth match, any pattern" {
 	for pat in "-e ''" "-P ''" "-x 00??00" "-e abc -e ''" "-i -e ''" \
 	    "-P '\\x00\\x00'" "-x ''"; do
-		run -0 --separate-stderr bash -c "ulimit -v 300000; exec timeout 5 mmfind -a -m 3 $pat /dev/zero"
+		run -0 --separate-stderr bash -c "${MM_NOLIMIT:+:} ulimit -v 300000; exec timeout 5 mmfind -a -m 3 $pat /dev/zero"
 		[ "${#lines[@]}" = 3 ] || fail "$pat: $output $stderr"
 	done
-	run -0 --separate-stderr bash -c 'ulimit -v 300000; exec timeout 5 mmfind -a -e "" -m 3 /dev/urandom'
+	run -0 --separate-stderr bash -c '${MM_NOLIMIT:+:} ulimit -v 300000; exec timeout 5 mmfind -a -e "" -m 3 /dev/urandom'
 	assert_output "$(printf '0\n1\n2')"
-	run -0 --separate-stderr bash -c 'ulimit -v 300000; exec timeout 5 mmfind -c -P "\\x00" -m 3 /dev/zero'
+	run -0 --separate-stderr bash -c '${MM_NOLIMIT:+:} ulimit -v 300000; exec timeout 5 mmfind -c -P "\\x00" -m 3 /dev/zero'
 	assert_output 3
 	# What needs the end of an endless stream runs in bounded memory.
 	for args in "-r -x 00" "-r -P \\x00" "-c -x 00"; do
-		run -124 --separate-stderr bash -c "ulimit -v 300000; exec timeout 1 mmfind $args /dev/zero"
+		run -124 --separate-stderr bash -c "${MM_NOLIMIT:+:} ulimit -v 300000; exec timeout 1 mmfind $args /dev/zero"
 		[ -z "$stderr" ] || fail "mmfind $args: $stderr"
 	done
 }
@@ -608,11 +608,11 @@ for s, e in (("-5", None), (None, "-7"), ("-300000", "-1"), ("100", "-299999"),
 PY
 	# A start from the end keeps |START| bytes; an end from the end
 	# holds |END| bytes back and still stops at the -m th match.
-	run -124 --separate-stderr bash -c 'ulimit -v 300000; exec timeout 1 mmfind -s -3 -x 00 /dev/zero'
+	run -124 --separate-stderr bash -c '${MM_NOLIMIT:+:} ulimit -v 300000; exec timeout 1 mmfind -s -3 -x 00 /dev/zero'
 	[ -z "$stderr" ]
-	run -0 --separate-stderr bash -c 'ulimit -v 300000; exec timeout 5 mmfind -a -m 2 -E -1M -P "\\x00" /dev/zero'
+	run -0 --separate-stderr bash -c '${MM_NOLIMIT:+:} ulimit -v 300000; exec timeout 5 mmfind -a -m 2 -E -1M -P "\\x00" /dev/zero'
 	assert_output "$(printf '0\n1')"
-	run -0 --separate-stderr bash -c 'ulimit -v 300000; exec timeout 5 mmfind -a -m 2 -E -5 -x 00 /dev/zero'
+	run -0 --separate-stderr bash -c '${MM_NOLIMIT:+:} ulimit -v 300000; exec timeout 5 mmfind -a -m 2 -E -5 -x 00 /dev/zero'
 	assert_output "$(printf '0\n1')"
 }
 
@@ -620,7 +620,7 @@ PY
 	# 300 MiB through a pipe under a 150 MB data limit (heap and private
 	# maps): reading it into memory fails, a spool file does not.
 	run -0 --separate-stderr bash -c \
-	    'head -c 300M /dev/zero | { ulimit -d 150000; exec mmfind -r -a -c -x 0000; }'
+	    'head -c 300M /dev/zero | { ${MM_NOLIMIT:+:} ulimit -d 150000; exec mmfind -r -a -c -x 0000; }'
 	assert_output 157286400
 	printf 'abcabcXabc' >t
 	run -0 --separate-stderr sh -c 'cat t | mmfind -r -a abc'

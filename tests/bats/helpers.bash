@@ -41,6 +41,17 @@ else
 fi
 export PATH
 
+# Memory caps (ulimit -v, -d) in tests are written
+# "${MM_NOLIMIT:+:} ulimit -v N": under AddressSanitizer, whose shadow
+# memory alone reserves terabytes of address space (and under valgrind),
+# MM_NOLIMIT turns them into no-ops; the answers are still checked, and LeakSanitizer's leaks.
+# Valgrind likewise.
+if [ -n "${MM_VALGRIND:-}" ] ||
+    grep -q __asan_init "$MM_BUILDDIR/src/mmutils" 2>/dev/null; then
+	MM_NOLIMIT=1
+	export MM_NOLIMIT
+fi
+
 # sum FILE: a checksum that proves a file did not change.
 sum() {
 	sha256sum "$1" | cut -d' ' -f1
