@@ -696,7 +696,8 @@ src_next(struct src *s, const unsigned char **data, size_t *len, off_t *off)
 		return 0;
 	/* Drop what was given but the KEEP bytes the next chunk repeats. */
 	drop = s->given - (s->keep < s->given ? s->keep : s->given);
-	memmove(s->buf, s->buf + drop, s->blen - drop);
+	if (s->blen > drop)
+		memmove(s->buf, s->buf + drop, s->blen - drop);
 	s->blen -= drop;
 	s->boff += drop;
 	avail = s->given - drop;
