@@ -234,25 +234,52 @@ mm_file_slurp(struct mm_file *f)
 	return 0;
 }
 
-/* An unnamed file in $TMPDIR (else /tmp), removed when closed. */
-static int
-spool_file(void)
+const char *
+mm_tmpdir(void)
 {
 	const char *tmp = getenv("TMPDIR");
+
+	return tmp != NULL && *tmp != '\0' ? tmp : "/tmp";
+}
+
+int
+mm_unnamed_file(const char *dir)
+{
 	char path[4096];
 	int fd;
 
-	if (tmp == NULL || *tmp == '\0')
-		tmp = "/tmp";
-	if ((fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
-		return fd;
-	if ((size_t)snprintf(path, sizeof(path), "%s/mmutils-spool.XXXXXX",
-	    tmp) >= sizeof(path))
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR &&
+	    errno != EINVAL))
+		return fd < 0 ? -errno : fd;
+	if ((size_t)snprintf(path, sizeof(path), "%s/.mmutils.XXXXXX",
+	    dir) >= sizeof(path))
 		return -ENAMETOOLONG;
 	if ((fd = mkostemp(path, O_CLOEXEC)) < 0)
 		return -errno;
 	(void)unlink(path);
 	return fd;
+}
+
+int
+mm_transfer(int fd, void *buf, size_t n, uint64_t off, int out)
+{
+	unsigned char *p = buf;
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		r = out ? pwrite(fd, p + done, n - done, (off_t)(off + done)) :
+		    pread(fd, p + done, n - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO;
+		done += (size_t)r;
+	}
+	return 0;
 }
 
 int
@@ -265,7 +292,7 @@ mm_file_spool(struct mm_file *f)
 
 	if (f->kind != MM_KIND_STREAM)
 		return 0;
-	if ((fd = spool_file()) < 0)
+	if ((fd = mm_unnamed_file(mm_tmpdir())) < 0)
 		return fd;
 	if ((buf = malloc(MM_READ_BUFSIZE)) == NULL) {
 		close(fd);

@@ -51,29 +51,6 @@ dir_of(int fd, char *dir, size_t size)
 }
 
 /*
- * An unnamed file in DIR, on the same file system as the target: O_TMPFILE
- * where the file system has it, else a named one removed at once.
- */
-static int
-unnamed_file(const char *dir)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR &&
-	    errno != EINVAL))
-		return fd < 0 ? -errno : fd;
-	if ((size_t)snprintf(path, sizeof(path), "%s/.mmutils-journal.XXXXXX",
-	    dir) >= sizeof(path))
-		return -ENAMETOOLONG;
-	if ((fd = mkostemp(path, O_CLOEXEC)) < 0)
-		return -errno;
-	(void)unlink(path);
-	return fd;
-}
-
-/*
  * Give FD LEN bytes of blocks past its end, its size kept (0 bytes: no
  * file size limit applies).  -ENOSPC when there are none.
  */
@@ -101,7 +78,7 @@ unnamed_beside(const struct mm_file *f, const char *dir)
 	struct stat a, b;
 	int fd;
 
-	if ((fd = unnamed_file(dir)) < 0)
+	if ((fd = mm_unnamed_file(dir)) < 0)
 		return fd;
 	if (fstat(fd, &a) != 0 || fstat(f->fd, &b) != 0 ||
 	    a.st_dev != b.st_dev) {
@@ -203,58 +180,17 @@ grow_records(struct mm_journal *j)
 	return 0;
 }
 
-/* Read all N bytes at OFF of FD into P: a short read is a cut file. */
-static int
-read_all(int fd, unsigned char *p, size_t n, uint64_t off)
-{
-	size_t done = 0;
-	ssize_t r;
-
-	while (done < n) {
-		r = pread(fd, p + done, n - done, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -EIO;
-		done += (size_t)r;
-	}
-	return 0;
-}
-
-static int
-write_all(int fd, const unsigned char *p, size_t n, uint64_t off)
-{
-	size_t done = 0;
-	ssize_t r;
-
-	while (done < n) {
-		r = pwrite(fd, p + done, n - done, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -EIO;
-		done += (size_t)r;
-	}
-	return 0;
-}
-
 /* The spill file: beside the target, else in $TMPDIR; made when needed. */
 static int
 spill_file(struct mm_journal *j)
 {
-	const char *tmp = getenv("TMPDIR");
 	int fd = -1;
 
 	if (j->spillfd >= 0)
 		return 0;
 	if (j->dir != NULL)
-		fd = unnamed_file(j->dir);
-	if (fd < 0 && (fd = unnamed_file(tmp != NULL && *tmp != '\0' ?
-	    tmp : "/tmp")) < 0)
+		fd = mm_unnamed_file(j->dir);
+	if (fd < 0 && (fd = mm_unnamed_file(mm_tmpdir())) < 0)
 		return fd;
 	j->spillfd = fd;
 	return 0;
@@ -273,8 +209,9 @@ spill(struct mm_journal *j, uint64_t off, uint64_t len)
 	for (done = 0; done < len; done += n) {
 		n = len - done < sizeof(buf) ? (size_t)(len - done) :
 		    sizeof(buf);
-		if ((rc = read_all(j->f->fd, buf, n, off + done)) < 0 ||
-		    (rc = write_all(j->spillfd, buf, n, j->spill + done)) < 0)
+		if ((rc = mm_transfer(j->f->fd, buf, n, off + done, 0)) < 0 ||
+		    (rc = mm_transfer(j->spillfd, buf, n, j->spill + done,
+		    1)) < 0)
 			return rc;
 	}
 	return 0;
@@ -335,8 +272,8 @@ mm_journal_save(struct mm_journal *j, uint64_t off, uint64_t len)
 			j->mem = m;
 			j->memcap = cap;
 		}
-		if ((rc = read_all(j->f->fd, j->mem + j->memlen, (size_t)len,
-		    off)) < 0)
+		if ((rc = mm_transfer(j->f->fd, j->mem + j->memlen,
+		    (size_t)len, off, 0)) < 0)
 			return rc;
 		r->at = j->memlen;
 		r->spilled = 0;
@@ -365,15 +302,17 @@ restore(struct mm_journal *j, const struct mm_journal_rec *r, uint64_t end)
 		return 0;
 	len = end - r->off < r->len ? end - r->off : r->len;
 	if (r->ref != NULL)
-		return write_all(j->f->fd, r->ref, (size_t)len, r->off);
+		/* Written from, never into. */
+		return mm_transfer(j->f->fd, (unsigned char *)r->ref,
+		    (size_t)len, r->off, 1);
 	if (!r->spilled)
-		return write_all(j->f->fd, j->mem + r->at, (size_t)len,
-		    r->off);
+		return mm_transfer(j->f->fd, j->mem + r->at, (size_t)len,
+		    r->off, 1);
 	for (done = 0; done < len; done += n) {
 		n = len - done < sizeof(buf) ? (size_t)(len - done) :
 		    sizeof(buf);
-		if ((rc = read_all(j->spillfd, buf, n, r->at + done)) < 0 ||
-		    (rc = write_all(j->f->fd, buf, n, r->off + done)) < 0)
+		if ((rc = mm_transfer(j->spillfd, buf, n, r->at + done, 0)) < 0 ||
+		    (rc = mm_transfer(j->f->fd, buf, n, r->off + done, 1)) < 0)
 			return rc;
 	}
 	return 0;

@@ -63,6 +63,18 @@ int	mm_file_slurp(struct mm_file *);
  * whatever the stream's length; a full disk is -ENOSPC.
  */
 int	mm_file_spool(struct mm_file *);
+/* $TMPDIR, else /tmp. */
+const char *mm_tmpdir(void);
+/*
+ * A new file in DIR with no name, gone when closed: O_TMPFILE where the
+ * file system has it, else a named one removed at once.  fd or -errno.
+ */
+int	mm_unnamed_file(const char *dir);
+/*
+ * Read (OUT 0) or write (OUT 1) all N bytes at OFF of FD.  A read that
+ * meets the end of the file, or a write that makes no progress, is -EIO.
+ */
+int	mm_transfer(int fd, void *buf, size_t n, uint64_t off, int out);
 
 /* ---------------------------------------------------------------- maps */
 

@@ -73,30 +73,6 @@ check_size(struct move_job *j)
 	return shrank(j->f) ? -EIO : 0;
 }
 
-/*
- * Read (or write) all N bytes at OFF.  A read that meets the end of the
- * file found it cut: -EIO.  A failure after a part is written is still
- * the failure (-ENOSPC, say): the journal puts that part back.
- */
-static int
-transfer(int fd, unsigned char *p, size_t n, uint64_t off, int out)
-{
-	size_t done = 0;
-	ssize_t r;
-
-	while (done < n) {
-		r = out ? pwrite(fd, p + done, n - done, (off_t)(off + done)) :
-		    pread(fd, p + done, n - done, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -EIO;
-		done += (size_t)r;
-	}
-	return 0;
-}
 
 /*
  * The chunk that ends the file goes through the mapping: fault it in for
@@ -123,7 +99,7 @@ copy_chunk(struct move_job *j, uint64_t at, size_t n)
 
 	if (j->journalled) {
 		/* The chunk's old bytes, to put back if it fails part-way. */
-		if ((rc = transfer(j->f->fd, j->undo, n, j->dest + at, 0)) < 0)
+		if ((rc = mm_transfer(j->f->fd, j->undo, n, j->dest + at, 0)) < 0)
 			return rc;
 		j->cur_at = at;
 		j->cur_n = n;
@@ -150,10 +126,10 @@ copy_chunk(struct move_job *j, uint64_t at, size_t n)
 		j->in_map = 0;
 		return 0;
 	}
-	if ((rc = transfer(j->f->fd, j->buf, n, j->src + at, 0)) < 0 ||
+	if ((rc = mm_transfer(j->f->fd, j->buf, n, j->src + at, 0)) < 0 ||
 	    (rc = check_size(j)) < 0)
 		return rc;
-	return transfer(j->f->fd, j->buf, n, j->dest + at, 1);
+	return mm_transfer(j->f->fd, j->buf, n, j->dest + at, 1);
 }
 
 static int
@@ -190,8 +166,8 @@ copy_back(int fd, unsigned char *buf, uint64_t dest, uint64_t src,
 	for (done = 0; done < n; done += k) {
 		k = n - done < MOVE_CHUNK ? (size_t)(n - done) : MOVE_CHUNK;
 		at = dest < src ? done : n - done - k;
-		if ((rc = transfer(fd, buf, k, src + at, 0)) < 0 ||
-		    (rc = transfer(fd, buf, k, dest + at, 1)) < 0)
+		if ((rc = mm_transfer(fd, buf, k, src + at, 0)) < 0 ||
+		    (rc = mm_transfer(fd, buf, k, dest + at, 1)) < 0)
 			return rc;
 	}
 	return 0;
@@ -213,7 +189,7 @@ roll_back(struct move_job *j)
 	mm_journal_release(&j->journal);
 	if (shrank(j->f))
 		return -EIO;
-	if (j->cur_n > 0 && (rc = transfer(j->f->fd, j->undo, j->cur_n,
+	if (j->cur_n > 0 && (rc = mm_transfer(j->f->fd, j->undo, j->cur_n,
 	    j->dest + j->cur_at, 1)) < 0)
 		return rc;
 	shift = j->dest < j->src ? j->src - j->dest : j->dest - j->src;
