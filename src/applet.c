@@ -294,6 +294,22 @@ app_offset(const char *what, const char *s, uint64_t *val, int *neg)
 }
 
 int
+app_io(const char *opt, enum mm_io *io)
+{
+	const char *env = getenv("MMUTILS_IO");
+
+	*io = MM_IO_AUTO;
+	if (opt != NULL) {
+		if (mm_parse_io(opt, io) < 0)
+			return app_usage("--io must be auto, mmap or read, "
+			    "not '%s'", opt);
+	} else if (env != NULL && *env != '\0' && mm_parse_io(env, io) < 0)
+		return app_usage("MMUTILS_IO must be auto, mmap or read, "
+		    "not '%s'", env);
+	return 0;
+}
+
+int
 app_hex(const char *what, const char *s, int wild, struct mm_bytes *b)
 {
 	size_t pos = 0;

@@ -67,6 +67,11 @@ const char **app_operands(poptContext, int *count);
 /* Operands and option values, with an "APPLET: what 'S': why" message. */
 int	app_size(const char *what, const char *s, uint64_t *val);
 int	app_offset(const char *what, const char *s, uint64_t *val, int *neg);
+/*
+ * --io=MODE (OPT, NULL when not given, then $MMUTILS_IO, then auto):
+ * how a scan reads.  0, or EXIT_FAIL after a usage message.
+ */
+int	app_io(const char *opt, enum mm_io *io);
 /* Byte strings from TEXT, HEX (WILD: allow ??) or a FILE; EXIT_FAIL. */
 int	app_hex(const char *what, const char *s, int wild, struct mm_bytes *);
 int	app_bytes_file(const char *path, struct mm_bytes *);

@@ -23,6 +23,8 @@ struct opts {
 	char		*max;
 	char		*threads_s;
 	int		 threads;
+	char		*io_s;
+	enum mm_io	 io;
 	uint64_t	 maxcount;	/* UINT64_MAX: no limit */
 	int		 hex_radix;
 };
@@ -134,6 +136,7 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	    (o->overlap ? MM_SCAN_OVERLAP : 0) |
 	    (o->reverse && !same_set(o, re) ? MM_SCAN_REVERSE : 0);
 	sc.threads = o->threads;
+	sc.io = o->io;
 	if (f.kind == MM_KIND_STREAM) {
 		sc.sneg = sneg;
 		sc.eneg = eneg;
@@ -265,6 +268,8 @@ check_opts(struct opts *o)
 			    "and 256, not '%s'", o->threads_s);
 		o->threads = atoi(p);
 	}
+	if (app_io(o->io_s, &o->io) != 0)
+		return EXIT_FAIL;
 	if (o->threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -328,6 +333,10 @@ find_main(int argc, const char **argv)
 		{ "threads", 'j', POPT_ARG_STRING, &o.threads_s, 0,
 		    "search one large file with N threads (0: one per CPU)",
 		    "N" },
+		{ "io", '\0', POPT_ARG_STRING, &o.io_s, 0,
+		    "read files through a mapping (mmap), with read(), or "
+		    "the faster for each file (auto, the default)",
+		    "auto|mmap|read" },
 		{ "progress", '\0', POPT_ARG_NONE, &o.progress, 0,
 		    "show progress on standard error (a terminal)", NULL },
 		APP_COMMON_OPTIONS
@@ -409,6 +418,7 @@ done:
 	free(o.radix);
 	free(o.max);
 	free(o.threads_s);
+	free(o.io_s);
 	app_popt_free(pc);
 	return app_finish(st);
 }

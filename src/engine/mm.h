@@ -76,6 +76,21 @@ int	mm_unnamed_file(const char *dir);
  */
 int	mm_transfer(int fd, void *buf, size_t n, uint64_t off, int out);
 
+/*
+ * How a scan's bytes reach it: MAP, windows of a mapping; READ, pread()
+ * into reused buffers (a reader thread filling the next while the last
+ * is searched); AUTO, whichever this file costs less, found by probing
+ * it.  The answers are the same either way.
+ */
+enum mm_io {
+	MM_IO_AUTO,
+	MM_IO_MAP,
+	MM_IO_READ
+};
+
+/* "auto", "mmap" or "read": 0 and *IO, or -EINVAL. */
+int	mm_parse_io(const char *, enum mm_io *io);
+
 /* ---------------------------------------------------------------- maps */
 
 struct mm_map {

@@ -234,3 +234,17 @@ mm_hex_format(const unsigned char *p, size_t len, char *out)
 	}
 	out[2 * len] = '\0';
 }
+
+int
+mm_parse_io(const char *s, enum mm_io *io)
+{
+	if (strcmp(s, "auto") == 0)
+		*io = MM_IO_AUTO;
+	else if (strcmp(s, "mmap") == 0)
+		*io = MM_IO_MAP;
+	else if (strcmp(s, "read") == 0)
+		*io = MM_IO_READ;
+	else
+		return -EINVAL;
+	return 0;
+}

@@ -100,6 +100,7 @@ struct mm_scan {
 	struct mm_matcher	*m;		/* set by mm_scan_file */
 	int			 flags;
 	int			 threads;	/* >1: split mapped files */
+	enum mm_io		 io;		/* how bytes reach the matcher */
 	/*
 	 * Streams only: START (SNEG) or END (ENEG) counts from the end, as
 	 * a Python slice index; what is kept is bounded by that count.
