@@ -18,8 +18,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scan.h"
+#include "source.h"
 
 /* Blocks for progress, readahead advice and thread work. */
 #define BLOCK		((uint64_t)16 << 20)
@@ -639,163 +641,547 @@ forward_threads(struct win *w, int nthreads)
 	return rc;
 }
 
-/* ------------------------------------------------------------ streams */
+/* ------------------------------------------------------------ pieces */
 
 /*
- * The chunks of a stream from START, as mm_reader gives them (each
- * repeating the last KEEP bytes of the one before), but LAG bytes behind
- * the input: a byte is given only once LAG more have been read, and the
- * last LAG bytes never are.  So [START, size - LAG) is searched without
- * knowing the size first, holding LAG bytes, not the stream.
+ * The pieces of [START, END) of a file or a stream, as mm_source gives
+ * them, but LAG bytes behind the input: a byte is given only once LAG
+ * more have been read, and the last LAG bytes never are.  So [START,
+ * size - LAG) of a stream is searched without knowing its size first,
+ * holding LAG bytes, not the stream.
  */
 struct src {
-	struct mm_reader r;
+	struct mm_source *so;
 	uint64_t	 start;
 	uint64_t	 lag;
-	size_t		 keep;
 	unsigned char	*buf;		/* lag > 0: bytes from offset boff */
-	size_t		 blen, cap;
-	size_t		 given;		/* the last chunk's length */
+	size_t		 blen, cap, given;
 	uint64_t	 boff;
 	int		 reof;		/* the input has ended */
-	int		 eof;		/* the last chunk was given */
 	int		 reached;	/* the window [start, ...) exists */
+	int		 stream;
 };
 
 static int
-src_init(struct src *s, struct mm_file *f, uint64_t start, uint64_t end,
-    uint64_t lag, size_t keep)
+src_init(struct src *s, struct mm_file *f, enum mm_io io, uint64_t start,
+    uint64_t end, uint64_t lag, int flags)
 {
 	memset(s, 0, sizeof(*s));
 	s->start = s->boff = start;
 	s->lag = lag;
-	s->keep = keep;
+	s->stream = f->kind == MM_KIND_STREAM;
+	s->reached = !s->stream;
 	if (lag > SIZE_MAX / 4)
 		return -ENOMEM;
-	return mm_reader_init(&s->r, f, (off_t)start, end > MM_OFF_MAX ||
-	    lag > 0 ? -1 : (off_t)end, lag > 0 ? 0 : keep);
+	return mm_source_open(&s->so, f, io, start, lag > 0 ? UINT64_MAX : end,
+	    lag > 0 ? flags & ~MM_SOURCE_HOLES : flags);
 }
 
 static int
-src_next(struct src *s, const unsigned char **data, size_t *len, off_t *off)
+src_next(struct src *s, struct mm_piece *p)
 {
-	const unsigned char *p;
+	struct mm_piece q;
 	unsigned char *nb;
-	size_t n, drop, avail;
-	off_t o;
+	size_t n;
 	int rc;
 
 	if (s->lag == 0) {
-		rc = mm_reader_next(&s->r, data, len, off);
-		s->eof = s->r.eof;
-		if (rc > 0 || s->r.consumed >= (off_t)s->start)
+		rc = mm_source_next(s->so, p);
+		if (rc > 0 || (s->stream &&
+		    mm_source_consumed(s->so) >= s->start))
 			s->reached = 1;
 		return rc;
 	}
-	if (s->eof)
-		return 0;
-	/* Drop what was given but the KEEP bytes the next chunk repeats. */
-	drop = s->given - (s->keep < s->given ? s->keep : s->given);
-	if (s->blen > drop)
-		memmove(s->buf, s->buf + drop, s->blen - drop);
-	s->blen -= drop;
-	s->boff += drop;
-	avail = s->given - drop;
-	while (!s->reof && s->blen < avail + s->lag + MM_READ_BUFSIZE) {
-		if ((rc = mm_reader_next(&s->r, &p, &n, &o)) < 0)
+	/* Drop what was given; read until LAG bytes wait behind a piece. */
+	memmove(s->buf, s->buf + s->given, s->blen - s->given);
+	s->blen -= s->given;
+	s->boff += s->given;
+	s->given = 0;
+	while (!s->reof && s->blen < s->lag + MM_READ_BUFSIZE) {
+		if ((rc = mm_source_next(s->so, &q)) < 0)
 			return rc;
-		if (rc == 0 || s->r.eof)
+		if (rc == 0) {
 			s->reof = 1;
-		if (rc == 0)
 			break;
-		if (s->blen + n > s->cap) {
-			s->cap = (s->blen + n) * 2;
+		}
+		if (s->blen + q.len > s->cap) {
+			s->cap = (s->blen + (size_t)q.len) * 2;
 			if ((nb = realloc(s->buf, s->cap)) == NULL)
 				return -ENOMEM;
 			s->buf = nb;
 		}
-		memcpy(s->buf + s->blen, p, n);
-		s->blen += n;
+		memcpy(s->buf + s->blen, q.data, (size_t)q.len);
+		s->blen += (size_t)q.len;
 	}
-	/* A byte LAG bytes from the end of what was read is in the window. */
-	if (s->reof) {
-		s->eof = 1;
-		if (s->r.consumed >= (off_t)(s->start + s->lag))
-			s->reached = 1;
-	}
+	if (mm_source_consumed(s->so) >= s->start + s->lag)
+		s->reached = 1;
 	n = s->blen > s->lag ? (size_t)(s->blen - s->lag) : 0;
-	/* The last chunk may hold only bytes given before (see mm.h). */
-	if (n == 0 || (n <= avail && !s->eof))
+	if (n == 0)
 		return 0;
 	s->given = n;
-	s->reached = 1;
-	*data = s->buf;
-	*len = n;
-	*off = (off_t)s->boff;
+	p->data = s->buf;
+	p->off = s->boff;
+	p->len = n;
 	return 1;
 }
 
 static void
 src_free(struct src *s)
 {
-	mm_reader_free(&s->r);
+	mm_source_close(s->so);
 	free(s->buf);
+	s->so = NULL;
 	s->buf = NULL;
 }
 
 /*
- * A stream, front to back: chunks overlap by the longest pattern less
- * one, and a chunk settles only the matches starting before the next
- * chunk's first byte, so every match is seen whole, once, and a set's
- * longest match at an offset is never cut short.
+ * Literals over pieces, front to back.  A piece settles the matches that
+ * start in it at least KEEP (the longest pattern less one) bytes before
+ * its end; a seam of 2 * KEEP bytes, the last KEEP of what came before
+ * and the first KEEP of the next piece, settles those.  So every match is
+ * seen whole, once, a set's longest match at an offset is never cut
+ * short, and nothing is copied but the seams.  A hole settles by
+ * arithmetic when the pattern matches zeros, else holds no match.
  */
+struct seq {
+	struct win	 w;
+	uint64_t	 next;		/* no match may start before */
+	uint64_t	 settled;	/* starts below are done */
+	size_t		 keep;
+	size_t		 mlen;		/* the zero-matching needle's length */
+	unsigned char	*seam;		/* 2 * keep bytes */
+	size_t		 seamlen;
+	uint64_t	 seamoff;
+	int		 zeros;		/* the needle matches runs of zeros */
+};
+
+/* Settle the starts below UPTO in hay[0..len) at file offset BASE. */
+static int
+settle(struct seq *q, const unsigned char *hay, uint64_t base, uint64_t len,
+    uint64_t upto)
+{
+	int rc;
+
+	if (upto <= q->settled)
+		return 0;
+	q->w.hay = hay;
+	q->w.base = base;
+	q->w.len = len;
+	q->w.next = q->next > base ? q->next - base : 0;
+	rc = forward_range(&q->w, q->settled - base, upto - base);
+	q->next = base + q->w.next;
+	q->settled = upto;
+	return rc;
+}
+
+/*
+ * N matches of LEN bytes at OFF, OFF + STEP, ...: one call of the
+ * caller's emit_run when it has one, else one emit each.
+ */
+static int
+emit_run(struct win *w, uint64_t off, int64_t st, uint64_t n, size_t len)
+{
+	const struct mm_scan *sc = w->sc;
+	uint64_t i;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (!(sc->flags & MM_SCAN_ALL))
+		n = 1;
+	if (sc->emit_run != NULL)
+		rc = sc->emit_run(sc->ctx, off, st, n, len);
+	else
+		for (i = 0; i < n && rc == 0; i++)
+			rc = sc->emit(sc->ctx, off + (uint64_t)st * i, len);
+	if (rc != 0) {
+		w->stop = rc;
+		return STOPPED;
+	}
+	return (sc->flags & MM_SCAN_ALL) ? 0 : STOPPED;
+}
+
+/* Every start in [FROM, TO) of a run of zeros matches. */
+static int
+zero_run(struct seq *q, uint64_t from, uint64_t to)
+{
+	uint64_t first = from > q->next ? from : q->next;
+	uint64_t st = step(&q->w, q->mlen), n;
+
+	q->settled = to;
+	if (first >= to)
+		return 0;
+	n = (to - first + st - 1) / st;
+	q->next = first + n * st;
+	return emit_run(&q->w, first, (int64_t)st, n, q->mlen);
+}
+
+static int
+seq_piece(struct seq *q, const struct mm_piece *p)
+{
+	size_t k = q->keep, t = (size_t)min64(p->len, k);
+	uint64_t cur = p->off, len = p->len;
+	int rc;
+
+	/* The seam: what came before, and this piece's first bytes. */
+	if (t > 0) {
+		if (p->data != NULL)
+			memcpy(q->seam + q->seamlen, p->data, t);
+		else
+			memset(q->seam + q->seamlen, 0, t);
+		q->seamlen += t;
+		if (cur + t >= q->seamoff + k &&
+		    (rc = settle(q, q->seam, q->seamoff, q->seamlen,
+		    cur + t - k)) != 0)
+			return rc;
+	}
+	if (len <= k) {
+		if (q->seamlen > k) {
+			memmove(q->seam, q->seam + q->seamlen - k, k);
+			q->seamoff += q->seamlen - k;
+			q->seamlen = k;
+		}
+		return 0;
+	}
+	if (p->data != NULL)
+		rc = settle(q, p->data, cur, len, cur + len - k);
+	else if (q->zeros)
+		rc = zero_run(q, cur, cur + len - k);
+	else
+		q->settled = cur + len - k, rc = 0;
+	if (rc != 0)
+		return rc;
+	if (p->data != NULL)
+		memcpy(q->seam, p->data + len - k, k);
+	else
+		memset(q->seam, 0, k);
+	q->seamlen = k;
+	q->seamoff = cur + len - k;
+	return 0;
+}
+
+/* What a walk over pieces needs, for mm_guard. */
+struct walk {
+	const struct mm_scan	*sc;
+	struct src		*r;
+	void			*q;	/* struct seq or struct rseq */
+	uint64_t		 start, end;
+	int			 given;
+};
+
+static int
+seq_walk(void *arg)
+{
+	struct walk *k = arg;
+	struct seq *q = k->q;
+	struct mm_piece p;
+	int rc;
+
+	while ((rc = src_next(k->r, &p)) > 0) {
+		k->given = 1;
+		if ((rc = seq_piece(q, &p)) != 0)
+			return rc;
+		mm_progress_update(k->sc->progress, p.off + p.len - k->start);
+	}
+	if (rc < 0)
+		return rc;
+	/*
+	 * The end settles the rest, and the empty pattern's match at the
+	 * very end; a stream that ends exactly at START gives no piece, yet
+	 * matches there, as b''.find(b'', n) == n for len n.
+	 */
+	if (!k->r->reached)
+		return 0;
+	return settle(q, q->seam, q->seamoff, q->seamlen,
+	    q->seamoff + q->seamlen + 1);
+}
+
+/* Does the one literal match a run of zeros (all its fixed bytes 0)? */
+static int
+matches_zeros(const struct mm_scan *sc)
+{
+	const struct mm_bytes *b;
+	size_t i, j;
+
+	if (sc->m->re != NULL)
+		return -1;
+	for (i = 0; i < sc->npats; i++) {
+		b = &sc->pats[i];
+		for (j = 0; j < b->len; j++)
+			if (b->data[j] != 0 && (b->mask == NULL || b->mask[j]))
+				break;
+		if (j == b->len)
+			return sc->npats == 1 ? 1 : -1;
+	}
+	return 0;
+}
+
+/*
+ * Source flags for a scan: holes come without bytes when the matcher
+ * can answer for them (no match in zeros, or one needle that matches
+ * them all), else as zeros from memory.
+ */
+static int
+source_flags(const struct mm_scan *sc)
+{
+	return (matches_zeros(sc) >= 0 ? MM_SOURCE_HOLES : 0) |
+	    (sc->threads != 1 ? MM_SOURCE_THREAD : 0);
+}
+
 static int
 forward_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
     uint64_t end, uint64_t lag)
 {
 	struct src r;
-	struct win w;
-	const unsigned char *p;
-	size_t len, keep = sc->m->maxlen ? sc->m->maxlen - 1 : 0;
-	off_t off;
-	uint64_t next = start, lim;
-	int rc, given = 0;
+	struct seq q;
+	struct walk k;
+	int rc;
 
-	if ((rc = src_init(&r, f, start, end, lag, keep)) < 0) {
-		src_free(&r);
-		return rc;
-	}
-	memset(&w, 0, sizeof(w));
-	w.sc = sc;
-	while ((rc = src_next(&r, &p, &len, &off)) > 0) {
-		given = 1;
-		w.hay = p;
-		w.base = (uint64_t)off;
-		w.len = len;
-		w.next = next > w.base ? next - w.base : 0;
-		lim = r.eof ? len + 1 : len - keep;
-		rc = forward_range(&w, 0, lim);
-		next = w.base + w.next;
-		mm_progress_update(sc->progress, (uint64_t)off + len - start);
-		if (rc != 0)
-			break;
-		if (r.eof)
-			break;
-	}
-	/*
-	 * A stream that ends exactly at START gives no chunk, yet the empty
-	 * pattern matches there, as b''.find(b'', n) == n for len n.
-	 */
-	if (rc == 0 && !given && r.reached) {
-		w.hay = (const unsigned char *)"";
-		w.base = start;
-		w.len = 0;
-		w.next = 0;
-		rc = forward_range(&w, 0, 1);
+	memset(&q, 0, sizeof(q));
+	q.w.sc = sc;
+	q.keep = sc->m->maxlen ? sc->m->maxlen - 1 : 0;
+	q.zeros = matches_zeros(sc) == 1;
+	q.mlen = sc->m->maxlen;
+	q.next = q.settled = q.seamoff = start;
+	if ((q.seam = malloc(2 * q.keep + 1)) == NULL)
+		return -ENOMEM;
+	if ((rc = src_init(&r, f, sc->io, start, end, lag,
+	    source_flags(sc))) == 0) {
+		memset(&k, 0, sizeof(k));
+		k.sc = sc;
+		k.r = &r;
+		k.q = &q;
+		k.start = start;
+		rc = mm_guard(seq_walk, &k);
 	}
 	src_free(&r);
+	free(q.seam);
 	if (rc == STOPPED)
-		return w.stop;
+		return q.w.stop;
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Literals over pieces from the end backwards: Python's successive rfind
+ * (each match's start bounds the next search), or with --overlap the
+ * forward set handed out in reverse.  A piece settles the starts in it
+ * at least KEEP bytes before its end; the seam (its last KEEP bytes and
+ * the first KEEP of what is above) settles those first.
+ */
+struct rseq {
+	struct win	 w;
+	uint64_t	 end;		/* matches end at or before */
+	size_t		 keep;
+	size_t		 mlen;
+	unsigned char	*seam;		/* 2 * keep bytes */
+	size_t		 seamlen;	/* the first bytes above the piece */
+	unsigned char	*win;		/* 2 * keep bytes */
+	int		 zeros;
+	int		 done;		/* a match at offset 0 ended it */
+};
+
+/* Successive rfind for the starts in [LO, HI) of hay at BASE. */
+static int
+rfind_region(struct rseq *q, const unsigned char *hay, uint64_t base,
+    uint64_t len, uint64_t lo, uint64_t hi)
+{
+	const struct mm_matcher *m = q->w.sc->m;
+	uint64_t we;
+	size_t o, l;
+	int rc;
+
+	while (!q->done) {
+		we = min64(q->end, min64(base + len,
+		    hi + (m->maxlen ? m->maxlen - 1 : 0)));
+		if (we < lo)
+			break;
+		rc = mm_match(q->w.sc->m, hay + (lo - base), we - lo, 1, &o,
+		    &l);
+		if (rc <= 0)
+			return rc;
+		if ((rc = emit(&q->w, lo + o, l)) != 0)
+			return rc;
+		if (l == 0 && lo + o == 0)
+			q->done = 1;
+		else
+			q->end = l == 0 ? lo + o - 1 : lo + o;
+	}
+	return 0;
+}
+
+/* Every start in [LO, HI), collected forwards, handed out backwards. */
+static int
+collect_region(struct rseq *q, const unsigned char *hay, uint64_t base,
+    uint64_t len, uint64_t lo, uint64_t hi)
+{
+	struct hits *h = &q->w.rh;
+	uint64_t bs, blk = BLOCK / 16, hl;
+	size_t i, o, l, pos;
+	int rc = 0;
+
+	q->w.hay = hay;
+	q->w.len = len;
+	for (bs = hi; bs > lo; ) {
+		bs = bs - lo > blk ? bs - blk : lo;
+		h->n = 0;
+		hl = search_end(&q->w, min64(hi, bs + blk) - base);
+		for (pos = (size_t)(bs - base); ; pos = o + 1) {
+			rc = mm_match_from(q->w.sc->m, hay, hl, pos, &o, &l);
+			if (rc <= 0 || o + base >= min64(hi, bs + blk))
+				break;
+			if ((rc = hits_add(h, base + o, l, 0)) < 0)
+				return rc;
+		}
+		if (rc < 0)
+			return rc;
+		for (i = h->n; i-- > 0; )
+			if ((rc = emit(&q->w, h->off[i], h->len[i])) != 0)
+				return rc;
+	}
+	return 0;
+}
+
+static int
+region(struct rseq *q, const unsigned char *hay, uint64_t base, uint64_t len,
+    uint64_t lo, uint64_t hi)
+{
+	if (lo >= hi)
+		return 0;
+	if (q->w.sc->flags & MM_SCAN_OVERLAP)
+		return collect_region(q, hay, base, len, lo, hi);
+	return rfind_region(q, hay, base, len, lo, hi);
+}
+
+/* A hole's starts in [LO, HI), matches of zeros, from the top. */
+static int
+zero_region(struct rseq *q, uint64_t lo, uint64_t hi)
+{
+	uint64_t top, st = q->w.sc->flags & MM_SCAN_OVERLAP ? 1 :
+	    (q->mlen ? q->mlen : 1), n;
+	int rc;
+
+	if (q->done)
+		return 0;
+	if (q->w.sc->flags & MM_SCAN_OVERLAP)
+		top = hi;
+	else if (q->end >= lo + q->mlen)
+		top = min64(hi, q->end - q->mlen + 1);
+	else
+		return 0;
+	if (top <= lo)
+		return 0;
+	n = (top - 1 - lo) / st + 1;
+	if ((rc = emit_run(&q->w, top - 1, -(int64_t)st, n, q->mlen)) != 0)
+		return rc;
+	if (!(q->w.sc->flags & MM_SCAN_OVERLAP)) {
+		top = top - 1 - (n - 1) * st;
+		if (q->mlen == 0 && top == 0)
+			q->done = 1;
+		else
+			q->end = q->mlen == 0 ? top - 1 : top;
+	}
+	return 0;
+}
+
+static int
+rseq_piece(struct rseq *q, const struct mm_piece *p)
+{
+	size_t k = q->keep, t = (size_t)min64(p->len, k), s = q->seamlen;
+	uint64_t a = p->off, b = p->off + p->len;
+	int rc;
+
+	/* The seam: this piece's last bytes, then what is above. */
+	if (p->data != NULL)
+		memcpy(q->win, p->data + p->len - t, t);
+	else
+		memset(q->win, 0, t);
+	memcpy(q->win + t, q->seam, s);
+	if ((rc = region(q, q->win, b - t, t + s, b - t, b)) != 0)
+		return rc;
+	if (p->len > k) {
+		if (p->data != NULL)
+			rc = region(q, p->data, a, p->len, a, b - k);
+		else if (q->zeros)
+			rc = zero_region(q, a, b - k);
+		if (rc != 0)
+			return rc;
+	}
+	/* The seam from now: the first KEEP bytes from A up. */
+	memmove(q->win, q->win + t, s);
+	if (p->len >= k) {
+		if (p->data != NULL)
+			memcpy(q->seam, p->data, k);
+		else
+			memset(q->seam, 0, k);
+		q->seamlen = k;
+	} else {
+		if (p->data != NULL)
+			memcpy(q->seam, p->data, t);
+		else
+			memset(q->seam, 0, t);
+		memcpy(q->seam + t, q->win, k - t < s ? k - t : s);
+		q->seamlen = t + (k - t < s ? k - t : s);
+	}
+	return 0;
+}
+
+static int
+rseq_walk(void *arg)
+{
+	struct walk *k = arg;
+	struct rseq *q = k->q;
+	struct mm_piece p;
+	int rc;
+
+	/* The empty pattern's match at the very end. */
+	if ((rc = region(q, q->win, k->end, 0, k->end, k->end + 1)) != 0)
+		return rc;
+	while (!q->done && (rc = src_next(k->r, &p)) > 0) {
+		if ((rc = rseq_piece(q, &p)) != 0)
+			return rc;
+		mm_progress_update(k->sc->progress, k->end - p.off);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static int
+reverse_pieces(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
+    uint64_t end)
+{
+	struct src r;
+	struct rseq q;
+	struct walk k;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	q.w.sc = sc;
+	q.end = end;
+	q.keep = sc->m->maxlen ? sc->m->maxlen - 1 : 0;
+	q.zeros = matches_zeros(sc) == 1;
+	q.mlen = sc->m->maxlen;
+	q.seam = malloc(2 * q.keep + 1);
+	q.win = malloc(2 * q.keep + 1);
+	if (q.seam == NULL || q.win == NULL) {
+		free(q.seam);
+		free(q.win);
+		return -ENOMEM;
+	}
+	if ((rc = src_init(&r, f, sc->io, start, end, 0,
+	    source_flags(sc) | MM_SOURCE_REVERSE)) == 0) {
+		memset(&k, 0, sizeof(k));
+		k.sc = sc;
+		k.r = &r;
+		k.q = &q;
+		k.start = start;
+		k.end = end;
+		rc = mm_guard(rseq_walk, &k);
+	}
+	src_free(&r);
+	hits_free(&q.w.rh);
+	free(q.seam);
+	free(q.win);
+	if (rc == STOPPED)
+		return q.w.stop;
 	return rc < 0 ? rc : 0;
 }
 
@@ -813,31 +1199,29 @@ regex_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
 {
 	struct src r;
 	struct win w;
-	const unsigned char *p;
+	struct mm_piece pc;
 	unsigned char *buf = NULL, *nb;
 	size_t len, blen = 0, cap = 0, pos = 0, o, l, drop;
 	size_t back = mm_matcher_lookbehind(sc->m) + 1;
 	uint64_t boff = start;
-	off_t off;
 	int rc, more = 1, given = 0;
 
-	if ((rc = src_init(&r, f, start, end, lag, 0)) < 0) {
+	/* Its bytes are copied: read, never mapped (no SIGBUS to guard). */
+	if ((rc = src_init(&r, f, MM_IO_READ, start, end, lag,
+	    sc->threads != 1 ? MM_SOURCE_THREAD : 0)) < 0) {
 		src_free(&r);
 		return rc;
 	}
 	memset(&w, 0, sizeof(w));
 	w.sc = sc;
 	while (more) {
-		if ((rc = src_next(&r, &p, &len, &off)) < 0)
+		if ((rc = src_next(&r, &pc)) < 0)
 			break;
-		if (rc == 0) {
-			/* The end: nothing at all past START reached it? */
-			if (!given && !r.reached)
-				break;
-			len = 0;
-		}
+		len = rc > 0 ? (size_t)pc.len : 0;
+		if (rc == 0 && !given && !r.reached)
+			break;		/* nothing at all past START */
 		given = 1;
-		more = rc > 0 && !r.eof;
+		more = rc > 0;
 		if (blen + len + 1 > cap) {
 			cap = (blen + len + 1) * 2;
 			if ((nb = realloc(buf, cap)) == NULL) {
@@ -848,7 +1232,8 @@ regex_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
 			/* JIT may read ahead of the subject's end: defined bytes. */
 			memset(buf + blen, 0, cap - blen);
 		}
-		memcpy(buf + blen, p, len);
+		if (len > 0)
+			memcpy(buf + blen, pc.data, len);
 		blen += len;
 		w.hay = buf;
 		w.base = boff;
@@ -875,6 +1260,7 @@ regex_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
 		}
 		if (rc != 0)
 			break;
+		mm_progress_update(sc->progress, boff + blen - start);
 		/* Keep what the next search may see; drop the rest. */
 		drop = drop > back ? drop - back : 0;
 		if (drop > blen)
@@ -1141,6 +1527,82 @@ scan_tail(struct mm_scan *sc, struct mm_file *f, uint64_t start,
 	return rc;
 }
 
+/*
+ * A sample of the file's own bytes, read: four windows spread over the
+ * range, or, in a sparse file, the first data (a hole would be read as
+ * zeros into the page cache, and zeros rank nothing).
+ */
+static size_t
+read_sample(struct mm_file *f, uint64_t start, uint64_t end,
+    unsigned char *buf, size_t cap)
+{
+	uint64_t len = end - start, at;
+	size_t n = 0, part = cap / 4, i;
+	off_t d, h;
+
+	if (f->kind == MM_KIND_MEMORY)
+		return mm_sample(f->mem + start, (size_t)len, buf, cap);
+	if (len <= cap)
+		return mm_transfer(f->fd, buf, (size_t)len, start, 0) < 0 ?
+		    0 : (size_t)len;
+	if (mm_has_holes(f, start, end)) {
+		if ((d = lseek(f->fd, (off_t)start, SEEK_DATA)) < 0 ||
+		    (uint64_t)d >= end)
+			return 0;
+		h = lseek(f->fd, d, SEEK_HOLE);
+		len = h > d ? min64((uint64_t)(h - d), end - (uint64_t)d) : 0;
+		len = min64(len, cap);
+		return mm_transfer(f->fd, buf, (size_t)len, (uint64_t)d, 0) <
+		    0 ? 0 : (size_t)len;
+	}
+	for (i = 0; i < 4; i++) {
+		at = start + (len - part) / 3 * i;
+		if (mm_transfer(f->fd, buf + n, part, at, 0) == 0)
+			n += part;
+	}
+	return n;
+}
+
+/*
+ * A file read with pread (or mapped piece by piece around its holes):
+ * forwards, literals over pieces and a regex over its stream of bytes;
+ * backwards, literals over pieces from the end, a regex's last match
+ * from a forward scan, and a regex's every match backwards mapped.
+ */
+static int
+scan_read(struct mm_scan *sc, struct mm_file *f, uint64_t start,
+    uint64_t end)
+{
+	struct mm_matcher lit;
+	unsigned char *sample;
+	size_t n = 0;
+	int rc;
+
+	if (sc->m == NULL) {
+		if ((sample = malloc(SAMPLE)) == NULL)
+			return -ENOMEM;
+		n = read_sample(f, start, end, sample, SAMPLE);
+		rc = mm_matcher_literals(&lit, sc->pats, sc->npats,
+		    sc->mflags, sample, n);
+		free(sample);
+		if (rc < 0)
+			return rc;
+		sc->m = &lit;
+	}
+	if ((sc->flags & MM_SCAN_REVERSE) && sc->m->re != NULL)
+		rc = (sc->flags & MM_SCAN_ALL) ? scan_mapped(sc, f, start, end) :
+		    scan_stream(sc, f, start, end, 0);
+	else if (sc->flags & MM_SCAN_REVERSE)
+		rc = reverse_pieces(sc, f, start, end);
+	else if (sc->m->re != NULL)
+		rc = regex_stream(sc, f, start, end, 0);
+	else
+		rc = forward_stream(sc, f, start, end, 0);
+	if (sc->m == &lit)
+		mm_matcher_free(&lit);
+	return rc;
+}
+
 int
 mm_scan_file(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
     uint64_t end)
@@ -1155,7 +1617,7 @@ mm_scan_file(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
 	if (f->kind == MM_KIND_STREAM) {
 		/*
 		 * Successive rfind needs the whole stream: it is copied to a
-		 * temporary file (memory stays bounded) and searched mapped.
+		 * temporary file (memory stays bounded) and searched there.
 		 */
 		if ((sc.flags & MM_SCAN_REVERSE) && (sc.flags & MM_SCAN_ALL)) {
 			if ((rc = mm_file_spool(f)) < 0)
@@ -1181,5 +1643,9 @@ mm_scan_file(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
 		end = (uint64_t)f->size;
 	if (start > end)
 		return 0;
-	return scan_mapped(&sc, f, start, end);
+	if (sc.io == MM_IO_AUTO)
+		sc.io = mm_io_choose(f, start, end);
+	if (sc.io == MM_IO_MAP && !mm_has_holes(f, start, end))
+		return scan_mapped(&sc, f, start, end);
+	return scan_read(&sc, f, start, end);
 }

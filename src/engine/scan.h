@@ -89,6 +89,13 @@ size_t	mm_matcher_lookbehind(const struct mm_matcher *);
  * is returned by mm_scan.
  */
 typedef int (*mm_emit_fn)(void *ctx, uint64_t off, size_t len);
+/*
+ * N matches of LEN bytes at OFF, OFF + STEP, OFF + 2 * STEP... (STEP is
+ * negative from the end backwards), as N emits would say them: how a
+ * hole of a sparse file answers a pattern of zeros without being read.
+ */
+typedef int (*mm_emit_run_fn)(void *ctx, uint64_t off, int64_t step,
+    uint64_t n, size_t len);
 
 struct mm_scan {
 	/* The literals to find (compiled per file against its bytes)... */
@@ -99,7 +106,11 @@ struct mm_scan {
 	struct mm_matcher	*re;
 	struct mm_matcher	*m;		/* set by mm_scan_file */
 	int			 flags;
-	int			 threads;	/* >1: split mapped files */
+	/*
+	 * 1: this thread only; 0: a reader thread may read ahead; >1 also
+	 * splits a mapped file between that many threads.
+	 */
+	int			 threads;
 	enum mm_io		 io;		/* how bytes reach the matcher */
 	/*
 	 * Streams only: START (SNEG) or END (ENEG) counts from the end, as
@@ -108,6 +119,7 @@ struct mm_scan {
 	int			 sneg, eneg;
 	struct mm_progress	*progress;	/* may be NULL */
 	mm_emit_fn		 emit;
+	mm_emit_run_fn		 emit_run;	/* may be NULL: emit each */
 	void			*ctx;
 };
 
