@@ -64,6 +64,29 @@ on_match(void *ctx, uint64_t off, size_t len)
 	return u->n >= o->maxcount ? STOP_MAX : 0;
 }
 
+/*
+ * A run of matches (the zeros of a hole): counted at once when nothing is
+ * printed per match.
+ */
+static int
+on_run(void *ctx, uint64_t off, int64_t step, uint64_t n, size_t len)
+{
+	struct out *u = ctx;
+	const struct opts *o = u->o;
+	uint64_t i, left;
+	int rc;
+
+	if (o->count && !o->quiet && !o->files_with) {
+		left = o->maxcount - u->n;
+		u->n += n < left ? n : left;
+		return u->n >= o->maxcount ? STOP_MAX : 0;
+	}
+	for (i = 0; i < n; i++)
+		if ((rc = on_match(ctx, off + (uint64_t)step * i, len)) != 0)
+			return rc;
+	return 0;
+}
+
 /* Python slice rules: negative from the end, then clamped to [0, size]. */
 static uint64_t
 slice_index(uint64_t v, int neg, uint64_t size)
@@ -135,13 +158,15 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	sc.flags = (o->all || o->count ? MM_SCAN_ALL : 0) |
 	    (o->overlap ? MM_SCAN_OVERLAP : 0) |
 	    (o->reverse && !same_set(o, re) ? MM_SCAN_REVERSE : 0);
-	sc.threads = o->threads;
+	/* Not given: a reader thread may read ahead; no split. */
+	sc.threads = o->threads < 0 ? 0 : o->threads;
 	sc.io = o->io;
 	if (f.kind == MM_KIND_STREAM) {
 		sc.sneg = sneg;
 		sc.eneg = eneg;
 	}
 	sc.emit = on_match;
+	sc.emit_run = on_run;
 	sc.ctx = &u;
 	mm_progress_start(&pg, o->progress, STDERR_FILENO, name,
 	    f.kind == MM_KIND_STREAM || start > end ? 0 : end - start);
@@ -350,7 +375,7 @@ find_main(int argc, const char **argv)
 
 	memset(&o, 0, sizeof(o));
 	memset(&re, 0, sizeof(re));
-	o.threads = 1;
+	o.threads = -1;
 	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
 		return EXIT_FAIL;
 	if ((st = app_parse(pc, on_opt, &o)) != 0 ||

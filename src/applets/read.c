@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "applet.h"
 #include "engine/scan.h"
+#include "engine/source.h"
 
 enum mode { MODE_RAW, MODE_LINE, MODE_BYTE, MODE_SIZE };
 enum format { FMT_RAW, FMT_HEX, FMT_HEXDUMP };
@@ -27,6 +29,7 @@ struct sink {
 	int		 have_prev;
 	int		 squeezing;
 	int		 any;
+	int		 direct;	/* bytes read, not mapped */
 	unsigned char	 buf[BOUNCE];
 };
 
@@ -82,10 +85,14 @@ sink_put(struct sink *s, const unsigned char *p, size_t len)
 	switch (s->fmt) {
 	case FMT_RAW:
 		/*
-		 * Copy through a buffer of our own: a fault on a shrunken
-		 * file then happens here, under the SIGBUS guard, and not as
-		 * EFAULT inside write().
+		 * Mapped bytes are copied through a buffer of our own: a
+		 * fault on a shrunken file then happens here, under the
+		 * SIGBUS guard, and not as EFAULT inside write().
 		 */
+		if (s->direct) {
+			rc = app_write(p, len);
+			break;
+		}
 		for (; len > 0 && rc == 0; p += n, len -= n) {
 			n = len < BOUNCE ? len : BOUNCE;
 			memcpy(s->buf, p, n);
@@ -124,6 +131,34 @@ sink_put(struct sink *s, const unsigned char *p, size_t len)
 	return rc;
 }
 
+/*
+ * LEN zero bytes of a hole, for -C: the lines up to where "*" stands for
+ * every further line of zeros, then those lines skipped unprinted.
+ */
+static int
+sink_zeros(struct sink *s, uint64_t len)
+{
+	static const unsigned char z[16];
+	uint64_t n;
+	int rc = 0;
+
+	while (len > 0 && rc == 0) {
+		if (s->fill == 0 && s->squeezing &&
+		    memcmp(s->prev, z, 16) == 0 && len >= 16) {
+			n = len - len % 16;
+			s->addr += n;
+			len -= n;
+			continue;
+		}
+		n = len < 16 ? len : 16 - s->fill;
+		if (n > len)
+			n = len;
+		rc = sink_put(s, z, (size_t)n);
+		len -= n;
+	}
+	return rc;
+}
+
 /* The end of the output: "\n" after hex, the last line and offset of -C. */
 static int
 sink_end(struct sink *s, uint64_t start, int count_zero)
@@ -149,6 +184,7 @@ struct job {
 	uint64_t	 start;
 	uint64_t	 count;		/* UINT64_MAX: to the end */
 	int		 past_end;	/* streams: the start was never reached */
+	enum mm_io	 io;
 	int		 out_err;
 };
 
@@ -156,30 +192,49 @@ static int
 copy_range(void *arg)
 {
 	struct job *j = arg;
-	struct mm_reader r;
-	const unsigned char *p, *nl;
-	size_t len;
-	off_t off, end;
+	struct mm_source *src;
+	struct mm_piece p;
+	const unsigned char *nl;
+	uint64_t end, len;
+	enum mm_io io = j->io;
 	int rc;
 
 	end = j->count == UINT64_MAX || j->count > MM_OFF_MAX - j->start ?
-	    -1 : (off_t)(j->start + j->count);
-	if ((rc = mm_reader_init(&r, j->f, (off_t)j->start, end, 0)) < 0)
+	    UINT64_MAX : j->start + j->count;
+	/* A line is short: read it, with no probe of the whole rest. */
+	if (j->mode == MODE_LINE && io == MM_IO_AUTO)
+		io = MM_IO_READ;
+	/* Holes are answered without reading them where -C squeezes. */
+	if ((rc = mm_source_open(&src, j->f, io, j->start, end,
+	    MM_SOURCE_THREAD | (j->sink->fmt == FMT_HEXDUMP &&
+	    j->mode == MODE_RAW ? MM_SOURCE_HOLES : 0))) < 0) {
+		mm_source_close(src);
 		return rc;
-	while ((rc = mm_reader_next(&r, &p, &len, &off)) > 0) {
+	}
+	j->sink->direct = mm_source_io(src) == MM_IO_READ;
+	while ((rc = mm_source_next(src, &p)) > 0) {
+		len = p.len;
+		if (p.data == NULL) {
+			if ((rc = sink_zeros(j->sink, len)) < 0) {
+				j->out_err = 1;
+				break;
+			}
+			continue;
+		}
 		if (j->mode == MODE_LINE &&
-		    (nl = memchr(p, '\n', len)) != NULL)
-			len = (size_t)(nl - p) + 1;
-		if ((rc = sink_put(j->sink, p, len)) < 0) {
+		    (nl = memchr(p.data, '\n', (size_t)len)) != NULL)
+			len = (uint64_t)(nl - p.data) + 1;
+		if ((rc = sink_put(j->sink, p.data, (size_t)len)) < 0) {
 			j->out_err = 1;
 			break;
 		}
-		if (j->mode == MODE_LINE && p[len - 1] == '\n')
+		if (j->mode == MODE_LINE && p.data[len - 1] == '\n')
 			break;
 	}
-	if (j->f->kind == MM_KIND_STREAM && r.consumed < (off_t)j->start)
+	if (j->f->kind == MM_KIND_STREAM &&
+	    mm_source_consumed(src) < j->start)
 		j->past_end = 1;
-	mm_reader_free(&r);
+	mm_source_close(src);
 	return rc < 0 ? rc : 0;
 }
 
@@ -280,7 +335,7 @@ static const char *usage_ops = "[OPTION]... FILE [OFFSET [COUNT]]";
 
 static int
 read_file(const char *path, enum mode mode, enum format fmt,
-    const char *offstr, const char *countstr)
+    const char *offstr, const char *countstr, enum mm_io io)
 {
 	static struct sink sink;
 	struct mm_file f;
@@ -348,6 +403,7 @@ read_file(const char *path, enum mode mode, enum format fmt,
 	j.mode = mode;
 	j.start = start;
 	j.count = count;
+	j.io = io;
 	size0 = f.size;
 	rc = mm_guard(copy_range, &j);
 	if ((st = app_shrank(path, &f, size0, rc, "it was read")) != 0)
@@ -369,13 +425,14 @@ out:
 }
 
 struct opts {
-	int	hex, hexdump, line, byte, size;
+	int	 hex, hexdump, line, byte, size;
+	char	*io_s;
 };
 
 int
 read_main(int argc, const char **argv)
 {
-	struct opts o = { 0, 0, 0, 0, 0 };
+	struct opts o = { 0, 0, 0, 0, 0, NULL };
 	struct poptOption table[] = {
 		{ "hex", 'x', POPT_ARG_NONE, &o.hex, 0,
 		    "print lowercase hex digits and a newline", NULL },
@@ -388,6 +445,10 @@ read_main(int argc, const char **argv)
 		    "print the byte at OFFSET as a decimal number", NULL },
 		{ "size", '\0', POPT_ARG_NONE, &o.size, 0,
 		    "print the size of the file in bytes", NULL },
+		{ "io", '\0', POPT_ARG_STRING, &o.io_s, 0,
+		    "read files through a mapping (mmap), with read(), or "
+		    "the faster for each file (auto, the default)",
+		    "auto|mmap|read" },
 		APP_COMMON_OPTIONS
 		POPT_TABLEEND
 	};
@@ -395,6 +456,7 @@ read_main(int argc, const char **argv)
 	const char **ops;
 	enum mode mode = MODE_RAW;
 	enum format fmt = FMT_RAW;
+	enum mm_io io;
 	int n, st;
 
 	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
@@ -402,6 +464,8 @@ read_main(int argc, const char **argv)
 	if ((st = app_parse(pc, NULL, NULL)) != 0)
 		goto done;
 	ops = app_operands(pc, &n);
+	if ((st = app_io(o.io_s, &io)) != 0)
+		goto done;
 	if (o.hex + o.hexdump > 1) {
 		st = app_usage("--hex and --hexdump cannot be combined");
 		goto done;
@@ -428,8 +492,9 @@ read_main(int argc, const char **argv)
 	    MODE_RAW;
 	fmt = o.hex ? FMT_HEX : o.hexdump ? FMT_HEXDUMP : FMT_RAW;
 	st = read_file(ops[0], mode, fmt, n > 1 ? ops[1] : NULL,
-	    n > 2 ? ops[2] : NULL);
+	    n > 2 ? ops[2] : NULL, io);
 done:
+	free(o.io_s);
 	app_popt_free(pc);
 	return app_finish(st);
 }

@@ -32,6 +32,7 @@
 #define RBLOCK		((uint64_t)1 << 20)	/* read backwards: per block */
 #define MAPWIN		((uint64_t)64 << 20)	/* mapped: bytes per window */
 #define MIN_HOLE	((uint64_t)64 << 10)	/* smaller: zeros in a piece */
+#define MIN_RUN_AHEAD	((uint64_t)2 << 20)	/* sparse: shorter runs, no readaround */
 #define SMALL		((uint64_t)8 << 20)	/* read, and with no thread */
 #define PROBE		((size_t)2 << 20)	/* bytes timed each way */
 #define NSLOTS		4			/* the reader thread's ring */
@@ -77,7 +78,9 @@ struct mm_source {
 	size_t		 nslots;
 	size_t		 bufsz;
 	uint64_t	 taken, released, filled;
-	int		 threaded, stop;
+	int		 threaded, may_thread, stop;
+	uint64_t	 given;		/* pieces given before any thread */
+	double		 t_read, t_use, t_back;
 	pthread_t	 tid;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
@@ -85,6 +88,8 @@ struct mm_source {
 	uint64_t	 consumed;
 	int		 eof;
 };
+
+static double	now(void);
 
 static uint64_t
 min64(uint64_t a, uint64_t b)
@@ -265,7 +270,13 @@ next_mapped(struct mm_source *s, struct mm_piece *p)
 	n = min64(s->run_end - s->pos, MAPWIN);
 	if ((rc = mm_map(s->f, (off_t)s->pos, (size_t)n, &s->map)) < 0)
 		return rc;
-	if (n > 64 * 1024 && s->map.base != NULL)
+	/*
+	 * A fault reads around itself, holes included: in a sparse file,
+	 * a short run of data is faulted in alone.
+	 */
+	if (s->map.base != NULL && s->sparse && n < MIN_RUN_AHEAD)
+		madvise(s->map.base, s->map.baselen, MADV_RANDOM);
+	else if (s->map.base != NULL && n > 64 * 1024)
 		madvise(s->map.base, s->map.baselen, MADV_SEQUENTIAL);
 	p->data = s->map.data;
 	p->len = n;
@@ -377,7 +388,9 @@ next_mapped_back(struct mm_source *s, struct mm_piece *p)
 	if ((rc = mm_map(s->f, (off_t)r.off, (size_t)r.len, &s->map)) < 0)
 		return rc;
 	/* Readahead only works forwards: ask for the window now. */
-	if (s->map.base != NULL)
+	if (s->map.base != NULL && s->sparse && r.len < MIN_RUN_AHEAD)
+		madvise(s->map.base, s->map.baselen, MADV_RANDOM);
+	else if (s->map.base != NULL)
 		madvise(s->map.base, s->map.baselen, MADV_WILLNEED);
 	p->data = s->map.data;
 	return 1;
@@ -453,6 +466,7 @@ mm_io_choose(struct mm_file *f, uint64_t start, uint64_t end)
 	struct mm_map m;
 	unsigned char *buf;
 	uint64_t at;
+	size_t i;
 	double t0, tr, tm;
 	int rc;
 
@@ -464,24 +478,33 @@ mm_io_choose(struct mm_file *f, uint64_t start, uint64_t end)
 		return MM_IO_READ;
 	if (mm_has_holes(f, start, end))
 		return MM_IO_READ;
-	if ((buf = malloc(PROBE)) == NULL)
+	/* A reused buffer, as reading uses it: its own faults paid first. */
+	if ((buf = malloc(PIECE)) == NULL)
 		return MM_IO_MAP;
+	memset(buf, 0, PIECE);
 	/* Two neighbouring windows, aligned as a large folio would be. */
 	at = (start + PROBE - 1) / PROBE * PROBE;
 	if (at + 2 * PROBE > end)
 		at = start;
+	/* The first read pays for the code path once: untimed. */
+	if (mm_transfer(f->fd, buf, PIECE, at, 0) < 0) {
+		free(buf);
+		return MM_IO_MAP;
+	}
 	t0 = now();
-	rc = mm_transfer(f->fd, buf, PROBE, at, 0);
+	for (i = 0, rc = 0; i < PROBE && rc == 0; i += PIECE)
+		rc = mm_transfer(f->fd, buf, PIECE, at + i, 0);
 	tr = now() - t0;
 	free(buf);
 	if (rc < 0)
 		return MM_IO_MAP;
+	/* A mapping costs its faults, its scan and its unmapping. */
 	t0 = now();
 	if (mm_map(f, (off_t)(at + PROBE), PROBE, &m) < 0)
 		return MM_IO_READ;
 	rc = mm_guard(touch, &m);
-	tm = now() - t0;
 	mm_unmap(&m);
+	tm = now() - t0;
 	if (rc < 0)
 		return MM_IO_READ;
 	return tr <= tm ? MM_IO_READ : MM_IO_MAP;
@@ -494,7 +517,6 @@ mm_source_open(struct mm_source **sp, struct mm_file *f, enum mm_io io,
     uint64_t start, uint64_t end, int flags)
 {
 	struct mm_source *s;
-	size_t i;
 
 	*sp = NULL;
 	if (f->kind != MM_KIND_STREAM) {
@@ -530,26 +552,66 @@ mm_source_open(struct mm_source **sp, struct mm_file *f, enum mm_io io,
 		s->bufsz = (size_t)min64(s->bufsz, end - start);
 	if (s->bufsz == 0)
 		s->bufsz = 1;
-	s->threaded = (flags & MM_SOURCE_THREAD) &&
+	if ((s->slots[0].buf = malloc(s->bufsz)) == NULL)
+		return -ENOMEM;
+	s->nslots = 1;
+	s->may_thread = (flags & MM_SOURCE_THREAD) &&
 	    f->kind != MM_KIND_STREAM && end - start >= SMALL;
-	s->nslots = s->threaded ? NSLOTS : 1;
-	for (i = 0; i < s->nslots; i++)
-		if ((s->slots[i].buf = malloc(s->bufsz)) == NULL)
-			return -ENOMEM;
 	if (f->kind == MM_KIND_REGULAR && !(flags & MM_SOURCE_REVERSE))
 		posix_fadvise(f->fd, (off_t)start, (off_t)(end - start),
 		    POSIX_FADV_SEQUENTIAL);
-	if (s->threaded) {
-		pthread_mutex_init(&s->mu, NULL);
-		pthread_cond_init(&s->cv, NULL);
-		if (pthread_create(&s->tid, NULL, reader, s) != 0) {
-			pthread_mutex_destroy(&s->mu);
-			pthread_cond_destroy(&s->cv);
-			s->threaded = 0;
-			s->nslots = 1;
-		}
-	}
 	return 0;
+}
+
+/*
+ * Hand the reading to a thread, from the next piece on, while the caller
+ * keeps the piece in slot 0.  0, or -errno (reading goes on here).
+ */
+static int
+start_thread(struct mm_source *s)
+{
+	size_t i;
+
+	for (i = 1; i < NSLOTS; i++)
+		if (s->slots[i].buf == NULL &&
+		    (s->slots[i].buf = malloc(s->bufsz)) == NULL)
+			return -ENOMEM;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->nslots = NSLOTS;
+	s->taken = s->released = s->filled = 1;
+	if (pthread_create(&s->tid, NULL, reader, s) != 0) {
+		pthread_mutex_destroy(&s->mu);
+		pthread_cond_destroy(&s->cv);
+		s->nslots = 1;
+		return -EAGAIN;
+	}
+	s->threaded = 1;
+	return 0;
+}
+
+/*
+ * Read here, timing the reads and what the caller does between them: a
+ * thread pays (a core is free, and its bytes cross to this core's cache)
+ * only when searching costs at least half of what reading does.
+ */
+static int
+next_here(struct mm_source *s, struct mm_piece *p)
+{
+	double t0 = now();
+	int rc;
+
+	if (s->given > 0)
+		s->t_use += t0 - s->t_back;
+	rc = produce(s, &s->slots[0]);
+	s->t_back = now();
+	s->t_read += s->t_back - t0;
+	if (rc <= 0)
+		return rc;
+	*p = s->slots[0].p;
+	if (++s->given == 8 && s->may_thread && s->t_use * 2 >= s->t_read)
+		start_thread(s);
+	return rc;
 }
 
 int
@@ -561,11 +623,8 @@ mm_source_next(struct mm_source *s, struct mm_piece *p)
 	if (s->io == MM_IO_MAP)
 		return s->flags & MM_SOURCE_REVERSE ?
 		    next_mapped_back(s, p) : next_mapped(s, p);
-	if (!s->threaded) {
-		if ((rc = produce(s, &s->slots[0])) > 0)
-			*p = s->slots[0].p;
-		return rc;
-	}
+	if (!s->threaded)
+		return next_here(s, p);
 	pthread_mutex_lock(&s->mu);
 	/* The piece given last time is done with. */
 	s->released = s->taken;
