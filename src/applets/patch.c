@@ -21,6 +21,7 @@ static const char *usage_ops = "[OPTION]... FILE OFFSET [TEXT]\n"
 
 struct opts {
 	char	*hex, *from, *expect, *expect_text, *repeat, *script, *undo;
+	char	*io_s;
 	int	 dry_run, verbose, sync, no_lock, resume;
 };
 
@@ -397,6 +398,10 @@ patch_main(int argc, const char **argv)
 		    "flush the written pages to storage before exit", NULL },
 		{ "no-lock", '\0', POPT_ARG_NONE, &o.no_lock, 0,
 		    "do not take the exclusive lock (flock) on FILE", NULL },
+		{ "io", '\0', POPT_ARG_STRING, &o.io_s, 0,
+		    "write through a mapping (mmap), with pwrite (read), or "
+		    "whichever costs the batch less (auto, the default)",
+		    "auto|mmap|read" },
 		APP_COMMON_OPTIONS
 		POPT_TABLEEND
 	};
@@ -417,6 +422,8 @@ patch_main(int argc, const char **argv)
 		goto done;
 	ops = app_operands(pc, &n);
 	st = EXIT_FAIL;
+	if (app_io(o.io_s, &p.io) != 0)
+		goto done;
 	if (n < 1) {
 		app_usage("missing FILE operand");
 		goto done;
@@ -497,6 +504,7 @@ done:
 	free(o.repeat);
 	free(o.script);
 	free(o.undo);
+	free(o.io_s);
 	app_popt_free(pc);
 	return app_finish(st);
 }

@@ -67,6 +67,7 @@ struct mm_patch_error {
 
 struct mm_patch_win;
 struct mm_patch_blob;
+struct mm_patch_run;
 
 struct mm_patch {
 	struct mm_edit		*e;
@@ -81,6 +82,11 @@ struct mm_patch {
 	struct mm_patch_win	*win;		/* mapped windows */
 	size_t			 nwin;
 	struct mm_file		*f;
+	enum mm_io		 io;		/* asked: AUTO, MAP, READ */
+	int			 by_write;	/* chosen: pread/pwrite */
+	struct mm_patch_run	*runs;		/* by_write: one pwrite each */
+	size_t			 nruns;
+	unsigned char		*buf;		/* by_write: bounce buffer */
 };
 
 #define MM_PATCH_KEEP_OLD	0x1	/* save the old bytes (undo, reports) */
@@ -116,6 +122,15 @@ int	mm_patch_parse_script(struct mm_patch *, const unsigned char *text,
 	    size_t len);
 
 /*
+ * How a batch reaches the file: set P's io before mm_patch_check.
+ * MM_IO_MAP maps the pages the edits touch and writes through the
+ * mapping; MM_IO_READ reads with pread and writes each run of adjacent
+ * edits with one pwrite; MM_IO_AUTO (the default) takes whichever costs
+ * this batch less: a mapping pays a page fault for each page it touches
+ * first, pwrite a system call for each run.  The result is the same.
+ */
+
+/*
  * Check the whole batch against F (opened MM_ACCESS_WRITE or COPY, locked
  * by the caller): resolve the offsets, require every edit inside the file,
  * refuse edits whose bytes (written or expected) overlap, compare every
@@ -132,8 +147,10 @@ int	mm_patch_check(struct mm_patch *, struct mm_file *);
 /*
  * Write a checked batch.  The touched pages are faulted in for writing
  * first, so a full disk under a sparse file is -ENOSPC before the first
- * byte changes.  A file that shrinks meanwhile gives -EIO.  The caller
- * holds the lock and the signals.
+ * byte changes (by pwrite: the runs into holes are written first, and a
+ * full disk there puts back what they wrote).  A write that fails
+ * half-way is put back from the journal.  A file that shrinks meanwhile
+ * gives -EIO.  The caller holds the lock and the signals.
  */
 int	mm_patch_apply(struct mm_patch *);
 

@@ -142,8 +142,18 @@ open("patched", "wb").write(d)'
 	rm -f mnt/fill
 	fill_to $((60 * 1024))
 	FAULT_FILL=$MNT/fill with_fault populate 1 fill \
-	    run --separate-stderr mmpatch -x ab --repeat=22020096 mnt/m 0
+	    run --separate-stderr mmpatch --io=mmap -x ab --repeat=22020096 mnt/m 0
 	whole_or_nothing patched
+	# By pwrite (256 KiB each): filled up before the 3rd and the 40th.
+	for k in 3 40; do
+		rm -f mnt/fill
+		cp orig mnt/m
+		fill_to $((60 * 1024))
+		FAULT_FILL=$MNT/fill with_fault pwrite "$k" fill \
+		    run --separate-stderr mmpatch --io=read -x ab \
+		    --repeat=22020096 mnt/m 0
+		whole_or_nothing patched
+	done
 }
 
 @test "tmpfs: a patch while another writer fills the file system: all or nothing" {

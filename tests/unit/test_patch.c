@@ -383,11 +383,13 @@ test_shrink_and_windows(void)
 		abort();
 	close(fd);
 	mm_patch_init(&p, 0);
+	p.io = MM_IO_MAP;
 	script(&p, "3G 6162\n10 63\n");
 	if (mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED) < 0)
 		abort();
 	rc = mm_patch_check(&p, &f);
-	ok(rc == 0 && p.nwin == 2, "edits far apart get windows of their own");
+	ok(rc == 0 && p.nwin == 2 && !p.by_write,
+	    "edits far apart get windows of their own");
 	rc = mm_patch_apply(&p);
 	fd = open(path, O_RDONLY);
 	if (pread(fd, &c, 1, ((off_t)3 << 30) + 1) != 1)
@@ -408,7 +410,93 @@ test_shrink_and_windows(void)
 	    "a file that shrank under the patch is -EIO, no crash");
 	mm_patch_free(&p);
 	mm_close(&f);
+
+	/* By pwrite, too: the writes must not make it long again. */
+	fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0644);
+	if (fd < 0 || ftruncate(fd, (off_t)1 << 20) == -1)
+		abort();
+	close(fd);
+	mm_patch_init(&p, 0);
+	p.io = MM_IO_READ;
+	script(&p, "-1 61\n8192 62\n");
+	if (mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED) < 0)
+		abort();
+	rc = mm_patch_check(&p, &f);
+	ok(rc == 0 && p.by_write && p.nruns == 2,
+	    "MM_IO_READ checks by pread, one run per pwrite");
+	if (ftruncate(f.fd, 4096) == -1)
+		abort();
+	rc = mm_patch_apply(&p);
+	ok(rc == -EIO && f.size < ((off_t)1 << 20) &&
+	    lseek(f.fd, 0, SEEK_END) < ((off_t)1 << 20),
+	    "a file cut before the pwrites is -EIO, not grown back");
+	mm_patch_free(&p);
+	mm_close(&f);
 	unlink(path);
+}
+
+/*
+ * The same random batches by mapping and by pwrite: the same answer,
+ * the same bytes, the same old bytes kept.
+ */
+static void
+test_both_ways(void)
+{
+	static unsigned char orig[8192], got[2][8192];
+	static char text[65536];
+	struct mm_patch p;
+	struct mm_file f;
+	size_t i, len, n;
+	int rc[2], round, way, fd, same = 1, refused = 0;
+	unsigned seed = 7;
+
+	for (round = 0; round < 200; round++) {
+		for (i = 0; i < sizeof(orig); i++)
+			orig[i] = (unsigned char)rand_r(&seed);
+		len = 0;
+		n = 1 + (size_t)rand_r(&seed) % 30;
+		for (i = 0; i < n; i++) {
+			/* Near each other: adjacent, sometimes overlapping. */
+			unsigned off = (unsigned)rand_r(&seed) % 1200 +
+			    (i % 3 == 0 ? 7000u : 0u);
+			unsigned k, w = 1 + (unsigned)rand_r(&seed) % 9;
+
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+			    "%u ", off);
+			for (k = 0; k < w; k++)
+				len += (size_t)snprintf(text + len,
+				    sizeof(text) - len, "%02x",
+				    (unsigned)rand_r(&seed) & 255);
+			text[len++] = '\n';
+		}
+		text[len] = '\0';
+		for (way = 0; way < 2; way++) {
+			put(orig, sizeof(orig));
+			mm_patch_init(&p, MM_PATCH_KEEP_OLD);
+			p.io = way ? MM_IO_READ : MM_IO_MAP;
+			script(&p, text);
+			if (mm_open(&f, path, MM_ACCESS_WRITE,
+			    MM_OPEN_MAPPED) < 0)
+				abort();
+			rc[way] = mm_patch_check(&p, &f);
+			if (rc[way] == 0)
+				rc[way] = mm_patch_apply(&p);
+			if (rc[way] == 0 && p.by_write != way)
+				same = 0;
+			mm_patch_free(&p);
+			mm_close(&f);
+			fd = open(path, O_RDONLY);
+			if (fd < 0 || read(fd, got[way], sizeof(got[way])) !=
+			    (ssize_t)sizeof(got[way]))
+				abort();
+			close(fd);
+		}
+		if (rc[0] != rc[1] || memcmp(got[0], got[1], sizeof(got[0])))
+			same = 0;
+		refused += rc[0] != 0;
+	}
+	ok(same && refused > 0 && refused < 200,
+	    "200 random batches: by pwrite as by mapping, refusals too");
 }
 
 int
@@ -425,6 +513,7 @@ main(void)
 	test_fill_and_old();
 	test_undo();
 	test_shrink_and_windows();
+	test_both_ways();
 	unlink(path);
 	{
 		char undo[300];
