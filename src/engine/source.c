@@ -579,7 +579,9 @@ start_thread(struct mm_source *s)
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	s->nslots = NSLOTS;
-	s->taken = s->released = s->filled = 1;
+	/* Slot 0 is the piece the caller holds: taken, not yet released. */
+	s->taken = s->filled = 1;
+	s->released = 0;
 	if (pthread_create(&s->tid, NULL, reader, s) != 0) {
 		pthread_mutex_destroy(&s->mu);
 		pthread_cond_destroy(&s->cv);
