@@ -262,12 +262,12 @@ read_stream_end(const char *path, struct mm_file *f, enum mode mode,
     const char *countstr, uint64_t count)
 {
 	static struct sink sink;
-	struct mm_reader r;
-	const unsigned char *p, *seg[2], *nl;
+	struct mm_source *src;
+	struct mm_piece pc;
+	const unsigned char *seg[2], *nl;
 	size_t len, seglen[2];
 	struct mm_tail t;
 	uint64_t size = 0, count0 = count;
-	off_t off;
 	int rc, i, st = EXIT_OK;
 
 	if (mode == MODE_SIZE) {
@@ -277,22 +277,24 @@ read_stream_end(const char *path, struct mm_file *f, enum mode mode,
 	}
 	if (!neg) {
 		/* -b at a plain offset: skip to it, take one byte. */
-		if ((rc = mm_reader_init(&r, f, (off_t)offval,
-		    (off_t)offval + 1, 0)) < 0)
+		if ((rc = mm_source_open(&src, f, MM_IO_READ, offval,
+		    offval + 1, 0)) < 0) {
+			mm_source_close(src);
 			return app_file_error(path, rc);
-		rc = mm_reader_next(&r, &p, &len, &off);
+		}
+		rc = mm_source_next(src, &pc);
 		if (rc > 0)
-			app_printf("%u\n", p[0]);
-		else if (rc == 0 && r.consumed < (off_t)offval)
+			app_printf("%u\n", pc.data[0]);
+		else if (rc == 0 && mm_source_consumed(src) < offval)
 			st = app_error("%s: offset %s is past the end of the "
 			    "input", path, offstr);
 		else if (rc == 0)
 			st = app_error("%s: no byte at offset %s: it is the "
-			    "end of the file (size %jd)", path, offstr ? offstr :
-			    "0", (intmax_t)r.consumed);
+			    "end of the file (size %ju)", path, offstr ? offstr :
+			    "0", (uintmax_t)mm_source_consumed(src));
 		else
 			st = app_file_error(path, rc);
-		mm_reader_free(&r);
+		mm_source_close(src);
 		return st;
 	}
 	if ((rc = mm_tail_read(f, offval, &t)) < 0)

@@ -153,40 +153,10 @@ int	mm_reserves_blocks(const struct mm_file *);
  */
 int	mm_guard(int (*fn)(void *), void *arg);
 
-/* ---------------------------------------------------------------- reader */
+/* ---------------------------------------------------------------- reading */
 
-/*
- * A sequential view of [START, END) of a file in chunks, the same for
- * mapped files (windows of the mapping, no copy) and streams (read() into
- * a buffer).  KEEP bytes of each chunk are repeated at the start of the
- * next one, so a match up to KEEP+1 bytes long that straddles chunks is
- * seen whole.  After a chunk, EOF says whether it is the last one; with
- * KEEP, the last chunk may hold only bytes given before.  Access the chunk
- * inside mm_guard for mapped files.
- */
-struct mm_reader {
-	struct mm_file	*f;
-	off_t		 pos;		/* file offset of the next new byte */
-	off_t		 end;		/* -1: to the end of a stream */
-	size_t		 keep;
-	size_t		 window;	/* mapped files: bytes per chunk */
-	struct mm_map	 map;
-	unsigned char	*buf;		/* streams */
-	size_t		 cap;
-	size_t		 have;		/* bytes in buf; mapped: chunks given */
-	off_t		 start;		/* streams: first offset wanted */
-	off_t		 consumed;	/* streams: bytes read so far */
-	int		 eof;
-};
-
+/* Bytes per read() of a stream (spooling, slurping). */
 #define MM_READ_BUFSIZE	(256 * 1024)
-
-int	mm_reader_init(struct mm_reader *, struct mm_file *, off_t start,
-	    off_t end, size_t keep);
-/* 1 and a chunk, 0 at the end, or -errno.  *OFF is the offset of *DATA. */
-int	mm_reader_next(struct mm_reader *, const unsigned char **data,
-	    size_t *len, off_t *off);
-void	mm_reader_free(struct mm_reader *);
 
 /* ---------------------------------------------------------------- parsing */
 

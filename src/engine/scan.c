@@ -1425,21 +1425,25 @@ rebase_emit(void *ctx, uint64_t off, size_t len)
 int
 mm_tail_read(struct mm_file *f, uint64_t mag, struct mm_tail *t)
 {
-	struct mm_reader r;
+	struct mm_source *so;
+	struct mm_piece pc;
 	const unsigned char *p;
 	unsigned char *nr;
 	size_t len, n, cap = 0, want;
-	off_t off;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
 	if (mag > SIZE_MAX / 4)
 		return -ENOMEM;
-	if ((rc = mm_reader_init(&r, f, 0, -1, 0)) < 0)
+	if ((rc = mm_source_open(&so, f, MM_IO_READ, 0, UINT64_MAX, 0)) < 0) {
+		mm_source_close(so);
 		return rc;
-	while ((rc = mm_reader_next(&r, &p, &len, &off)) > 0) {
+	}
+	while ((rc = mm_source_next(so, &pc)) > 0) {
+		p = pc.data;
+		len = (size_t)pc.len;
 		t->total += len;
-		/* Only the last MAG bytes of a chunk can stay. */
+		/* Only the last MAG bytes of a piece can stay. */
 		if (len > mag) {
 			p += len - mag;
 			len = (size_t)mag;
@@ -1470,7 +1474,7 @@ mm_tail_read(struct mm_file *f, uint64_t mag, struct mm_tail *t)
 			}
 		}
 	}
-	mm_reader_free(&r);
+	mm_source_close(so);
 	if (rc < 0)
 		mm_tail_free(t);
 	return rc;

@@ -1,5 +1,5 @@
 /*
- * test_map.c - opening, mapping, the reader and the SIGBUS guard.
+ * test_map.c - opening, mapping, the source and the SIGBUS guard.
  */
 #include "config.h"
 
@@ -17,6 +17,7 @@
 
 #include "engine/journal.h"
 #include "engine/mm.h"
+#include "engine/source.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/mmtest.XXXXXX";
@@ -35,32 +36,35 @@ tmpfile_with(const char *name, const void *data, size_t len)
 	return path;
 }
 
-/* Read all of [start,end) through a reader with KEEP; check coverage. */
+/*
+ * Read all of [start,end) through an mm_source (mapped where it can be);
+ * check that the pieces follow each other with no gap and no repeat.
+ */
 static int
-reader_covers(struct mm_file *f, off_t start, off_t end, size_t keep,
+reader_covers(struct mm_file *f, uint64_t start, uint64_t end,
     const unsigned char *want, size_t wantlen, int *chunks)
 {
-	struct mm_reader r;
-	const unsigned char *p;
-	size_t len;
-	off_t off, next = start;
+	struct mm_source *s;
+	struct mm_piece p;
+	uint64_t next = start;
 	int rc;
 
 	*chunks = 0;
-	if (mm_reader_init(&r, f, start, end, keep) < 0)
+	if (mm_source_open(&s, f, MM_IO_MAP, start, end, 0) < 0) {
+		mm_source_close(s);
 		return 0;
-	while ((rc = mm_reader_next(&r, &p, &len, &off)) > 0) {
+	}
+	while ((rc = mm_source_next(s, &p)) > 0) {
 		(*chunks)++;
-		/* Each chunk repeats at most KEEP bytes and leaves no gap. */
-		if (off > next || next - off > (off_t)keep ||
-		    memcmp(p, want + (off - start), len) != 0) {
-			mm_reader_free(&r);
+		if (p.off != next || memcmp(p.data, want + (p.off - start),
+		    p.len) != 0) {
+			mm_source_close(s);
 			return 0;
 		}
-		next = off + (off_t)len;
+		next = p.off + p.len;
 	}
-	mm_reader_free(&r);
-	return rc == 0 && next == start + (off_t)wantlen;
+	mm_source_close(s);
+	return rc == 0 && next == start + wantlen;
 }
 
 struct touch {
@@ -117,10 +121,10 @@ main(void)
 	    "a window past the end is ERANGE");
 	ok(mm_map(&f, (off_t)n, 0, &m) == 0, "an empty window at the end");
 	mm_unmap(&m);
-	ok(reader_covers(&f, 0, -1, 0, big, n, &chunks) && chunks == 1,
-	    "the reader gives a mapped file whole");
-	ok(reader_covers(&f, 100, 5000, 7, big + 100, 4900, &chunks),
-	    "the reader gives a mapped range");
+	ok(reader_covers(&f, 0, UINT64_MAX, big, n, &chunks) && chunks == 1,
+	    "the source gives a mapped file whole");
+	ok(reader_covers(&f, 100, 5000, big + 100, 4900, &chunks),
+	    "the source gives a mapped range");
 	mm_close(&f);
 
 	ok(mm_open(&f, dir, MM_ACCESS_READ, 0) == -EISDIR,
@@ -149,8 +153,8 @@ main(void)
 	close(pfd[0]);
 	ok(mm_open(&f, "-", MM_ACCESS_READ, 0) == 0 &&
 	    f.kind == MM_KIND_STREAM, "a pipe on stdin is a stream");
-	ok(reader_covers(&f, 3, -1, 63, big + 3, n - 3, &chunks) &&
-	    chunks > 5, "the reader gives a pipe in chunks with overlap");
+	ok(reader_covers(&f, 3, UINT64_MAX, big + 3, n - 3, &chunks) &&
+	    chunks > 5, "the source gives a pipe in pieces from offset 3");
 	mm_close(&f);
 	waitpid(pid, NULL, 0);
 
