@@ -193,16 +193,21 @@ PY
 }
 
 @test "mmread gives exit 2, not a crash, when the file shrinks while read" {
-	truncate -s 256M shrinking
-	( set +e; mmread shrinking; echo "rc=$?" >rc ) 2>err | {
-		wait_mapped shrinking
-		sleep 0.5
-		truncate -s 4096 shrinking
-		cat >/dev/null
-	}
-	assert_equal "$(cat rc)" "rc=2"
-	run cat err
-	assert_output --partial "mmread: shrinking: the file shrank"
+	# Written data, not a hole (a hole's zeros are not read), cut
+	# while mmread waits on the pipe, mapped or reading.
+	local io
+	for io in mmap read; do
+		head -c 64M /dev/zero >shrinking
+		( set +e; mmread --io=$io shrinking; echo "rc=$?" >rc ) \
+		    2>err | {
+			head -c 1M >/dev/null
+			truncate -s 4096 shrinking
+			cat >/dev/null
+		}
+		assert_equal "$(cat rc)" "rc=2"
+		run cat err
+		assert_output --partial "mmread: shrinking: the file shrank"
+	done
 }
 
 @test "mmread reports a full output device and is quiet on a closed pipe" {
