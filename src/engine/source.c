@@ -28,15 +28,19 @@
 
 #include "source.h"
 
-#define PIECE		((size_t)256 << 10)	/* read: bytes per piece */
-#define RBLOCK		((uint64_t)1 << 20)	/* read backwards: per block */
+#define PIECE		mm_source_piece		/* read: bytes per piece */
+#define RBLOCK		((uint64_t)mm_source_piece * 4)	/* backwards */
 #define MAPWIN		((uint64_t)64 << 20)	/* mapped: bytes per window */
-#define MIN_HOLE	((uint64_t)64 << 10)	/* smaller: zeros in a piece */
+#define MIN_HOLE	mm_source_min_hole	/* smaller: zeros in a piece */
 #define MIN_RUN_AHEAD	((uint64_t)2 << 20)	/* sparse: shorter runs, no readaround */
 #define SMALL		((uint64_t)8 << 20)	/* read, and with no thread */
 #define PROBE		((size_t)2 << 20)	/* bytes timed each way */
+#define PROBE_PIECE	((size_t)256 << 10)	/* read that way per call */
 #define NSLOTS		4			/* the reader thread's ring */
 #define ZEROS		((size_t)1 << 20)
+
+size_t		mm_source_piece = (size_t)256 << 10;
+uint64_t	mm_source_min_hole = (uint64_t)64 << 10;
 
 /* Zeros that stand for a hole: never written, so never given a page. */
 static const unsigned char zeros[ZEROS];
@@ -479,21 +483,21 @@ mm_io_choose(struct mm_file *f, uint64_t start, uint64_t end)
 	if (mm_has_holes(f, start, end))
 		return MM_IO_READ;
 	/* A reused buffer, as reading uses it: its own faults paid first. */
-	if ((buf = malloc(PIECE)) == NULL)
+	if ((buf = malloc(PROBE_PIECE)) == NULL)
 		return MM_IO_MAP;
-	memset(buf, 0, PIECE);
+	memset(buf, 0, PROBE_PIECE);
 	/* Two neighbouring windows, aligned as a large folio would be. */
 	at = (start + PROBE - 1) / PROBE * PROBE;
 	if (at + 2 * PROBE > end)
 		at = start;
 	/* The first read pays for the code path once: untimed. */
-	if (mm_transfer(f->fd, buf, PIECE, at, 0) < 0) {
+	if (mm_transfer(f->fd, buf, PROBE_PIECE, at, 0) < 0) {
 		free(buf);
 		return MM_IO_MAP;
 	}
 	t0 = now();
-	for (i = 0, rc = 0; i < PROBE && rc == 0; i += PIECE)
-		rc = mm_transfer(f->fd, buf, PIECE, at + i, 0);
+	for (i = 0, rc = 0; i < PROBE && rc == 0; i += PROBE_PIECE)
+		rc = mm_transfer(f->fd, buf, PROBE_PIECE, at + i, 0);
 	tr = now() - t0;
 	free(buf);
 	if (rc < 0)

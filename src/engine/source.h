@@ -55,4 +55,12 @@ enum mm_io mm_io_choose(struct mm_file *, uint64_t start, uint64_t end);
 /* Does [START, END) of F hold a hole?  (SEEK_HOLE; 0 where unknown.) */
 int	mm_has_holes(const struct mm_file *, uint64_t start, uint64_t end);
 
+/*
+ * Bytes per piece read forwards (backwards: four times as many), and the
+ * shortest hole given without bytes.  Tests make them tiny, so that
+ * every seam between pieces is crossed on small inputs.
+ */
+extern size_t	mm_source_piece;
+extern uint64_t	mm_source_min_hole;
+
 #endif /* MM_SOURCE_H */

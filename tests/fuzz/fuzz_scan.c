@@ -15,6 +15,12 @@
  * byte, then PATTERN SEP ... SEP HAYSTACK.  Letters from '@' up are
  * every choice, so seeds stay text: "@" nothing, "A" -a, "G" -a -r
  * --overlap, "I" -a -m 1.
+ *
+ * The same bytes are then scanned as a file (a memfd whose pages of
+ * zeros are holes; bit 5 of byte 0 puts two such pages first), read in
+ * pieces of 1 to 76 bytes (the top bits of bytes 2 and 3) and mapped,
+ * so that every seam between pieces and every edge of a hole is
+ * crossed, and holes answered by arithmetic.
  */
 #include "config.h"
 
@@ -24,12 +30,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "mm.h"
 #include "scan.h"
+#include "source.h"
 #include "fuzz.h"
 
 #define MAXPATS		8
-#define MAXHAY		((size_t)16 * 1024)
+#define MAXHAY		((size_t)24 * 1024)
+#define ZPREFIX		((size_t)8192)
 #define MAXWORK		((size_t)4 << 20)
 #define STOPCODE	77
 
@@ -140,6 +151,63 @@ naive(const struct mm_bytes *p, size_t np, const unsigned char *h,
 	}
 }
 
+static void
+check(const char *how, int flags, uint64_t start, uint64_t stop,
+    size_t haylen, int rc, int wrc)
+{
+	size_t i;
+
+	if (rc != wrc || got.n != want.n)
+		FUZZ_FAIL("%s scan flags %d [%" PRIu64 ", %" PRIu64 ") of %zu: "
+		    "rc %d, %zu matches; want rc %d, %zu", how, flags, start,
+		    stop, haylen, rc, got.n, wrc, want.n);
+	for (i = 0; i < got.n; i++)
+		if (got.off[i] != want.off[i] || got.len[i] != want.len[i])
+			FUZZ_FAIL("%s scan flags %d: match %zu at %" PRIu64
+			    " (%zu), want %" PRIu64 " (%zu)", how, flags, i,
+			    got.off[i], got.len[i], want.off[i], want.len[i]);
+}
+
+/*
+ * The hay as a file whose pages of zeros are holes, scanned read in
+ * pieces of PIECE bytes and mapped: the same answers as in memory.
+ */
+static void
+file_scans(struct mm_scan *sc, const unsigned char *hay, size_t haylen,
+    uint64_t start, uint64_t stop, int flags, int wrc, size_t piece)
+{
+	static const unsigned char zero[4096];
+	struct mm_file f;
+	size_t at, n, ps = 4096;
+	int fd, rc, io;
+
+	if ((fd = memfd_create("fuzz_scan", 0)) < 0)
+		return;
+	if (ftruncate(fd, (off_t)haylen) < 0)
+		abort();
+	for (at = 0; at < haylen; at += n) {
+		n = haylen - at < ps ? haylen - at : ps;
+		if (memcmp(hay + at, zero, n) != 0 &&
+		    pwrite(fd, hay + at, n, (off_t)at) != (ssize_t)n)
+			abort();
+	}
+	memset(&f, 0, sizeof(f));
+	f.fd = fd;
+	f.kind = MM_KIND_REGULAR;
+	f.access = MM_ACCESS_READ;
+	f.size = (off_t)haylen;
+	mm_source_piece = piece;
+	mm_source_min_hole = ps;
+	for (io = MM_IO_MAP; io <= MM_IO_READ; io++) {
+		sc->io = (enum mm_io)io;
+		got.n = 0;
+		rc = mm_scan_file(sc, &f, start, stop);
+		check(io == MM_IO_MAP ? "mapped file" : "read file", flags,
+		    start, stop, haylen, rc, wrc);
+	}
+	close(fd);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -148,7 +216,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mm_file f;
 	const unsigned char *fl, *end, *piece;
 	unsigned char ctl, sep, wc, *hay;
-	size_t np = 0, i, j, piecelen, rep, haylen, longest = 1;
+	size_t np = 0, i, j, piecelen, rep, haylen, longest = 1, zp;
 	uint64_t start, stop;
 	int flags, icase, rc, wrc;
 
@@ -186,16 +254,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	piece = fl;
 	piecelen = (size_t)(end - fl);
 	rep = (size_t)1 << ((ctl >> 2) & 7);
-	while (rep > 1 && (piecelen * rep > MAXHAY ||
+	while (rep > 1 && (piecelen * rep > MAXHAY - ZPREFIX ||
 	    piecelen * rep * longest * np > MAXWORK))
 		rep >>= 1;
 	haylen = piecelen * rep;
-	if (haylen > MAXHAY || haylen * longest * np > MAXWORK)
+	if (haylen > MAXHAY - ZPREFIX || haylen * longest * np > MAXWORK)
 		goto out;
-	if ((hay = malloc(haylen > 0 ? haylen : 1)) == NULL)
+	zp = (ctl & 0x20) ? ZPREFIX : 0;
+	if ((hay = calloc(1, haylen + zp + 1)) == NULL)
 		abort();
 	for (i = 0; i < rep; i++)
-		memcpy(hay + i * piecelen, piece, piecelen);
+		memcpy(hay + zp + i * piecelen, piece, piecelen);
+	haylen += zp;
 	start = (data[2] & 0x3f) % (haylen + 3);
 	stop = (uint64_t)(data[3] & 0x3f) % (haylen + 3);
 	stop = stop > haylen ? haylen + 100 : haylen - stop;
@@ -217,15 +287,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	got.stop = want.stop = (data[1] >> 3) & 7;
 	rc = mm_scan_file(&sc, &f, start, stop);
 	wrc = naive(p, np, hay, haylen, start, stop, flags, icase);
-	if (rc != wrc || got.n != want.n)
-		FUZZ_FAIL("scan flags %d [%" PRIu64 ", %" PRIu64 ") of %zu: "
-		    "rc %d, %zu matches; want rc %d, %zu", flags, start, stop,
-		    haylen, rc, got.n, wrc, want.n);
-	for (i = 0; i < got.n; i++)
-		if (got.off[i] != want.off[i] || got.len[i] != want.len[i])
-			FUZZ_FAIL("scan flags %d: match %zu at %" PRIu64
-			    " (%zu), want %" PRIu64 " (%zu)", flags, i,
-			    got.off[i], got.len[i], want.off[i], want.len[i]);
+	check("memory", flags, start, stop, haylen, rc, wrc);
+	file_scans(&sc, hay, haylen, start, stop, flags, wrc,
+	    1 + (((size_t)(data[2] >> 6) << 2 | (size_t)(data[3] >> 6)) * 5));
 	free(hay);
 out:
 	for (i = 0; i < np; i++)
