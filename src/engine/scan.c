@@ -1532,6 +1532,84 @@ scan_tail(struct mm_scan *sc, struct mm_file *f, uint64_t start,
 }
 
 /*
+ * A regex's every match backwards, read: its forward matches (the same
+ * set) go to an unnamed file as they are found, 16 bytes each, and are
+ * handed out from that file's end, so memory stays bounded whatever
+ * their number, and the file is read once, holes never.
+ */
+struct spool {
+	int		 fd;
+	uint64_t	 rec[2 * 4096];
+	size_t		 n;
+	uint64_t	 written;	/* records in the file */
+};
+
+static int
+spool_flush(struct spool *sp)
+{
+	int rc;
+
+	if (sp->n == 0)
+		return 0;
+	if ((rc = mm_transfer(sp->fd, sp->rec, sp->n * 16, sp->written * 16,
+	    1)) < 0)
+		return rc;
+	sp->written += sp->n;
+	sp->n = 0;
+	return 0;
+}
+
+static int
+spool_emit(void *ctx, uint64_t off, size_t len)
+{
+	struct spool *sp = ctx;
+	int rc;
+
+	sp->rec[2 * sp->n] = off;
+	sp->rec[2 * sp->n + 1] = len;
+	if (++sp->n == sizeof(sp->rec) / 16 && (rc = spool_flush(sp)) < 0)
+		return rc;
+	return 0;
+}
+
+static int
+regex_backwards(struct mm_scan *sc, struct mm_file *f, uint64_t start,
+    uint64_t end)
+{
+	struct mm_scan fw = *sc;
+	struct spool *sp;
+	uint64_t top, n, i;
+	int rc;
+
+	if ((sp = calloc(1, sizeof(*sp))) == NULL)
+		return -ENOMEM;
+	if ((sp->fd = mm_unnamed_file(mm_tmpdir())) < 0) {
+		rc = sp->fd;
+		free(sp);
+		return rc;
+	}
+	fw.flags &= ~MM_SCAN_REVERSE;
+	fw.emit = spool_emit;
+	fw.emit_run = NULL;
+	fw.ctx = sp;
+	if ((rc = regex_stream(&fw, f, start, end, 0)) == 0)
+		rc = spool_flush(sp);
+	/* From the end: the last block first, each read backwards. */
+	for (top = sp->written; rc == 0 && top > 0; top -= n) {
+		n = top < sizeof(sp->rec) / 16 ? top : sizeof(sp->rec) / 16;
+		if ((rc = mm_transfer(sp->fd, sp->rec, n * 16, (top - n) * 16,
+		    0)) < 0)
+			break;
+		for (i = n; rc == 0 && i-- > 0; )
+			rc = sc->emit(sc->ctx, sp->rec[2 * i],
+			    (size_t)sp->rec[2 * i + 1]);
+	}
+	close(sp->fd);
+	free(sp);
+	return rc;
+}
+
+/*
  * A sample of the file's own bytes, read: four windows spread over the
  * range, or, in a sparse file, the first data (a hole would be read as
  * zeros into the page cache, and zeros rank nothing).
@@ -1571,7 +1649,7 @@ read_sample(struct mm_file *f, uint64_t start, uint64_t end,
  * A file read with pread (or mapped piece by piece around its holes):
  * forwards, literals over pieces and a regex over its stream of bytes;
  * backwards, literals over pieces from the end, a regex's last match
- * from a forward scan, and a regex's every match backwards mapped.
+ * from a forward scan, and its every match from a spool of them.
  */
 static int
 scan_read(struct mm_scan *sc, struct mm_file *f, uint64_t start,
@@ -1594,7 +1672,8 @@ scan_read(struct mm_scan *sc, struct mm_file *f, uint64_t start,
 		sc->m = &lit;
 	}
 	if ((sc->flags & MM_SCAN_REVERSE) && sc->m->re != NULL)
-		rc = (sc->flags & MM_SCAN_ALL) ? scan_mapped(sc, f, start, end) :
+		rc = (sc->flags & MM_SCAN_ALL) ?
+		    regex_backwards(sc, f, start, end) :
 		    scan_stream(sc, f, start, end, 0);
 	else if (sc->flags & MM_SCAN_REVERSE)
 		rc = reverse_pieces(sc, f, start, end);
