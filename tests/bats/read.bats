@@ -195,7 +195,7 @@ PY
 @test "mmread gives exit 2, not a crash, when the file shrinks while read" {
 	truncate -s 256M shrinking
 	( set +e; mmread shrinking; echo "rc=$?" >rc ) 2>err | {
-		wait_mapped shrinking
+		wait_reading shrinking
 		sleep 0.5
 		truncate -s 4096 shrinking
 		cat >/dev/null
