@@ -13,36 +13,7 @@ setup() {
 
 teardown() {
 	cd /
-	if [ -n "${MNT:-}" ]; then
-		umount "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null || true
-	fi
-}
-
-# mount_fs TYPE: a fresh file system of TYPE at ./mnt (MNT), or skip
-# saying why.  XFS gets reflinks, and its test file a reflinked twin, so
-# that every overwrite of it copies on write.
-mount_fs() {
-	[ "$(id -u)" = 0 ] || skip "needs root to mount a file system"
-	mkdir -p mnt
-	case $1 in
-	tmpfs)
-		mount -t tmpfs -o size=64m tmpfs mnt 2>/dev/null ||
-		    skip "cannot mount a tmpfs here"
-		;;
-	ext4|xfs|btrfs)
-		command -v "mkfs.$1" >/dev/null ||
-		    skip "mkfs.$1 is not installed (bootstrap installs it)"
-		truncate -s 300M "$1.img"
-		case $1 in
-		ext4) mkfs.ext4 -q -F "$1.img" ;;
-		xfs) mkfs.xfs -q -f -m reflink=1 "$1.img" ;;
-		btrfs) mkfs.btrfs -q -f "$1.img" >/dev/null 2>&1 ;;
-		esac || skip "mkfs.$1 failed"
-		mount -o loop "$1.img" mnt 2>/dev/null ||
-		    skip "cannot mount a loop device here"
-		;;
-	esac
-	MNT=$PWD/mnt
+	umount_fs
 }
 
 # file40: mnt/m, 40 MiB of random bytes on the file system, with a

@@ -110,6 +110,22 @@ wait_mapped() {
 	return 1
 }
 
+# wait_reading FILE [PID]: as wait_mapped, but a process that has FILE
+# open will do too: a search that reads with pread (MMUTILS_IO=read), or
+# that reads nothing of a file that is all hole, may never map it.
+wait_reading() {
+	local path i
+	path=$(realpath "$1")
+	for i in $(seq 1 6000); do
+		grep -qsF "$path" /proc/[0-9]*/maps && return 0
+		ls -l /proc/[0-9]*/fd/ 2>/dev/null | grep -qF -- "-> $path" &&
+		    return 0
+		[ -z "${2:-}" ] || kill -0 "$2" 2>/dev/null || return 0
+		sleep 0.01
+	done
+	return 1
+}
+
 # build_fault_shim: fault.so, an LD_PRELOAD library that acts just before
 # the Nth pread or pwrite of the command it is loaded into (see
 # with_fault): it cuts the file to 4096 bytes (through the command's own
@@ -232,4 +248,46 @@ with_fault() {
 	    LD_PRELOAD=$PWD/fault.so \
 	    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
 	    "$@"
+}
+
+# mount_fs TYPE: a fresh file system of TYPE at ./mnt (MNT), or skip
+# saying why: tmpfs, ramfs (whose SEEK_HOLE sees no holes: the whole
+# file is data), or a loop-mounted ext4, xfs or btrfs.  XFS gets
+# reflinks, so that a reflinked twin makes every overwrite copy on write.
+# The test's teardown calls umount_fs.
+mount_fs() {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount a file system"
+	mkdir -p mnt
+	case $1 in
+	tmpfs)
+		mount -t tmpfs -o size=64m tmpfs mnt 2>/dev/null ||
+		    skip "cannot mount a tmpfs here"
+		;;
+	ramfs)
+		mount -t ramfs ramfs mnt 2>/dev/null ||
+		    skip "cannot mount a ramfs here"
+		;;
+	ext4|xfs|btrfs)
+		command -v "mkfs.$1" >/dev/null ||
+		    skip "mkfs.$1 is not installed (bootstrap installs it)"
+		truncate -s 300M "$1.img"
+		case $1 in
+		ext4) mkfs.ext4 -q -F "$1.img" ;;
+		xfs) mkfs.xfs -q -f -m reflink=1 "$1.img" ;;
+		btrfs) mkfs.btrfs -q -f "$1.img" >/dev/null 2>&1 ;;
+		esac || skip "mkfs.$1 failed"
+		mount -o loop "$1.img" mnt 2>/dev/null ||
+		    skip "cannot mount a loop device here"
+		;;
+	esac
+	MNT=$PWD/mnt
+}
+
+# umount_fs: unmount what mount_fs mounted, if anything (from teardown,
+# after leaving the mount).
+umount_fs() {
+	if [ -n "${MNT:-}" ]; then
+		umount "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null || true
+		MNT=
+	fi
 }

@@ -1,0 +1,3 @@
+# find.bats with every file mapped in windows.
+MMUTILS_IO=mmap
+suite=find

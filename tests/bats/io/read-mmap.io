@@ -1,0 +1,3 @@
+# read.bats with every file mapped in windows.
+MMUTILS_IO=mmap
+suite=read

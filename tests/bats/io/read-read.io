@@ -1,0 +1,3 @@
+# read.bats with every file read with pread into buffers.
+MMUTILS_IO=read
+suite=read
