@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1628,6 +1629,8 @@ read_sample(struct mm_file *f, uint64_t start, uint64_t end,
 		return mm_transfer(f->fd, buf, (size_t)len, start, 0) < 0 ?
 		    0 : (size_t)len;
 	if (mm_has_holes(f, start, end)) {
+		/* Readahead would read the holes next to it as zeros. */
+		posix_fadvise(f->fd, 0, 0, POSIX_FADV_RANDOM);
 		if ((d = lseek(f->fd, (off_t)start, SEEK_DATA)) < 0 ||
 		    (uint64_t)d >= end)
 			return 0;

@@ -147,6 +147,23 @@ find_run(struct mm_source *s, uint64_t pos, uint64_t lim, struct run *r)
 
 /* ------------------------------------------------------------ forward */
 
+/*
+ * Read data at OFF, in a run that ends at END.  A sparse file's
+ * readahead is off (it would read the holes next to the data into the
+ * page cache as zeros): the run ahead is asked for explicitly instead.
+ */
+static int
+read_data(struct mm_source *s, unsigned char *buf, size_t len, uint64_t off,
+    uint64_t end)
+{
+	uint64_t from = off + len;
+
+	if (s->sparse && from < end)
+		posix_fadvise(s->f->fd, (off_t)from,
+		    (off_t)min64(end - from, MAPWIN / 16), POSIX_FADV_WILLNEED);
+	return mm_transfer(s->f->fd, buf, len, off, 0);
+}
+
 static int
 produce_read(struct mm_source *s, struct slot *sl)
 {
@@ -176,8 +193,8 @@ produce_read(struct mm_source *s, struct slot *sl)
 		}
 		if (s->run_hole)
 			memset(sl->buf + n, 0, (size_t)take);
-		else if ((rc = mm_transfer(s->f->fd, sl->buf + n, (size_t)take,
-		    s->pos, 0)) < 0)
+		else if ((rc = read_data(s, sl->buf + n, (size_t)take, s->pos,
+		    s->run_end)) < 0)
 			return rc;
 		n += (size_t)take;
 		s->pos += take;
@@ -366,8 +383,8 @@ produce_read_back(struct mm_source *s, struct slot *sl)
 	sl->p.data = sl->buf;
 	if (r.hole)
 		memset(sl->buf, 0, (size_t)r.len);
-	else if ((rc = mm_transfer(s->f->fd, sl->buf, (size_t)r.len, r.off,
-	    0)) < 0)
+	else if ((rc = read_data(s, sl->buf, (size_t)r.len, r.off,
+	    r.off + r.len)) < 0)
 		return rc;
 	return 1;
 }
@@ -561,9 +578,10 @@ mm_source_open(struct mm_source **sp, struct mm_file *f, enum mm_io io,
 	s->nslots = 1;
 	s->may_thread = (flags & MM_SOURCE_THREAD) &&
 	    f->kind != MM_KIND_STREAM && end - start >= SMALL;
-	if (f->kind == MM_KIND_REGULAR && !(flags & MM_SOURCE_REVERSE))
+	if (f->kind == MM_KIND_REGULAR && (s->sparse ||
+	    !(flags & MM_SOURCE_REVERSE)))
 		posix_fadvise(f->fd, (off_t)start, (off_t)(end - start),
-		    POSIX_FADV_SEQUENTIAL);
+		    s->sparse ? POSIX_FADV_RANDOM : POSIX_FADV_SEQUENTIAL);
 	return 0;
 }
 
