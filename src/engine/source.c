@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -114,35 +115,43 @@ mm_has_holes(const struct mm_file *f, uint64_t start, uint64_t end)
 }
 
 /*
- * The run at s->pos, forward, clipped to the range.  Where SEEK_DATA or
- * SEEK_HOLE fails (or sees no holes), everything is data.
+ * The run at POS, clipped to LIM.  Where SEEK_DATA or SEEK_HOLE fails
+ * (or sees no holes), everything is data.  No data up to LIM in a file
+ * now shorter than LIM is a file cut while read: -EIO, as a read past
+ * its end would say.
  */
-static void
+static int
 find_run(struct mm_source *s, uint64_t pos, uint64_t lim, struct run *r)
 {
+	struct stat st;
 	off_t d, h;
 
 	r->off = pos;
 	r->len = lim - pos;
 	r->hole = 0;
 	if (!s->sparse)
-		return;
+		return 0;
 	d = lseek(s->f->fd, (off_t)pos, SEEK_DATA);
 	if (d < 0 && errno == ENXIO) {
-		/* A hole to the end of the file. */
+		/* A hole to the end of the file, if it still ends past LIM. */
+		if (fstat(s->f->fd, &st) < 0)
+			return -errno;
+		if ((uint64_t)st.st_size < lim)
+			return -EIO;
 		r->hole = 1;
-		return;
+		return 0;
 	}
 	if (d < 0)
-		return;
+		return 0;
 	if ((uint64_t)d > pos) {
 		r->hole = 1;
 		r->len = min64((uint64_t)d, lim) - pos;
-		return;
+		return 0;
 	}
 	h = lseek(s->f->fd, (off_t)pos, SEEK_HOLE);
 	if (h > (off_t)pos)
 		r->len = min64((uint64_t)h, lim) - pos;
+	return 0;
 }
 
 /* ------------------------------------------------------------ forward */
@@ -177,7 +186,8 @@ produce_read(struct mm_source *s, struct slot *sl)
 	sl->p.off = s->pos;
 	while (n < s->bufsz && s->pos < s->end) {
 		if (s->pos >= s->run_end) {
-			find_run(s, s->pos, s->end, &r);
+			if ((rc = find_run(s, s->pos, s->end, &r)) < 0)
+				return rc;
 			s->run_end = r.off + r.len;
 			s->run_hole = r.hole;
 		}
@@ -272,7 +282,8 @@ next_mapped(struct mm_source *s, struct mm_piece *p)
 	if (s->pos >= s->end)
 		return 0;
 	if (s->pos >= s->run_end) {
-		find_run(s, s->pos, s->end, &r);
+		if ((rc = find_run(s, s->pos, s->end, &r)) < 0)
+			return rc;
 		s->run_end = r.off + r.len;
 		s->run_hole = r.hole;
 	}
@@ -313,7 +324,7 @@ block_runs(struct mm_source *s)
 {
 	uint64_t lo = s->pos - min64(s->rblock, s->pos - s->start), p;
 	struct run *nr;
-	int data = 0;
+	int data = 0, rc;
 
 	s->nruns = 0;
 	for (p = lo; p < s->pos; p += s->runs[s->nruns++].len) {
@@ -324,7 +335,8 @@ block_runs(struct mm_source *s)
 				return -ENOMEM;
 			s->runs = nr;
 		}
-		find_run(s, p, s->pos, &s->runs[s->nruns]);
+		if ((rc = find_run(s, p, s->pos, &s->runs[s->nruns])) < 0)
+			return rc;
 		data |= !s->runs[s->nruns].hole;
 	}
 	/* Across a long hole, blocks grow, so it costs few calls. */
