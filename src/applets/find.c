@@ -234,8 +234,10 @@ struct pool {
 	size_t			 held;		/* held by finished jobs */
 	int			 idle;		/* workers done with it all */
 	int			 over;		/* every job that counts printed */
+	int			 nwait;		/* workers waiting on cv */
 	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
+	pthread_cond_t		 cv;		/* a turn, a job done */
+	pthread_cond_t		 over_cv;	/* over, for the caller */
 };
 
 struct worker {
@@ -245,6 +247,26 @@ struct worker {
 	struct mm_matcher	 re;		/* its clone of the regex */
 	int			 have_re;
 };
+
+/*
+ * Waits and wake-ups under the lock.  Wake-ups are skipped when nobody
+ * waits: a file that ends is no news to anyone most of the time, and a
+ * futex call per file costs as much as searching a small one.
+ */
+static void
+pool_wait(struct pool *p)
+{
+	p->nwait++;
+	pthread_cond_wait(&p->cv, &p->mu);
+	p->nwait--;
+}
+
+static void
+pool_wake(struct pool *p)
+{
+	if (p->nwait > 0)
+		pthread_cond_broadcast(&p->cv);
+}
 
 static int
 my_turn(struct pool *p, int idx)
@@ -316,7 +338,7 @@ wait_turn(struct pool *p, int idx)
 
 	pthread_mutex_lock(&p->mu);
 	while (p->head != idx && idx <= p->limit)
-		pthread_cond_wait(&p->cv, &p->mu);
+		pool_wait(p);
 	mine = p->head == idx;
 	pthread_mutex_unlock(&p->mu);
 	return mine;
@@ -364,7 +386,9 @@ advance(struct pool *p, int k)
 			p->over = 1;
 		/* Past the last job that counts, it is nobody's turn. */
 		__atomic_store_n(&p->head, p->over ? -1 : k, __ATOMIC_RELEASE);
-		pthread_cond_broadcast(&p->cv);
+		pool_wake(p);
+		if (p->over)
+			pthread_cond_signal(&p->over_cv);
 		if (p->over || !p->jobs[k].done) {
 			pthread_mutex_unlock(&p->mu);
 			return;
@@ -386,7 +410,7 @@ finish(struct pool *p, int idx, int r)
 		p->limit = idx;
 	if (p->head != idx) {
 		p->held += j->len;
-		pthread_cond_broadcast(&p->cv);
+		pool_wake(p);
 		pthread_mutex_unlock(&p->mu);
 		return;
 	}
@@ -403,14 +427,14 @@ next_job(struct pool *p)
 	/* Finished files hold too much: only the head may start. */
 	while (p->held > HOLD_DONE && p->next != p->head &&
 	    p->next <= p->limit)
-		pthread_cond_wait(&p->cv, &p->mu);
+		pool_wait(p);
 	if (p->next >= p->n || p->next > p->limit)
 		return -1;
 	idx = p->next++;
 	/* One stream read by two jobs at once would be split between them. */
 	after = p->jobs[idx].after;
 	while (after >= 0 && !p->jobs[after].done && idx <= p->limit)
-		pthread_cond_wait(&p->cv, &p->mu);
+		pool_wait(p);
 	return idx;
 }
 
@@ -425,7 +449,6 @@ work(void *arg)
 		pthread_mutex_lock(&p->mu);
 		if ((w->idx = next_job(p)) < 0) {
 			p->idle++;
-			pthread_cond_broadcast(&p->cv);
 			pthread_mutex_unlock(&p->mu);
 			return NULL;
 		}
@@ -510,6 +533,7 @@ find_parallel(const struct opts *o, const struct mm_matcher *re,
 	p->limit = n - 1;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
+	pthread_cond_init(&p->over_cv, NULL);
 	for (i = 0; i < nthreads; i++) {
 		w[nw].p = p;
 		if (re != NULL && mm_matcher_clone(&w[nw].re, re) < 0)
@@ -526,7 +550,7 @@ find_parallel(const struct opts *o, const struct mm_matcher *re,
 	if (nw == 0)
 		p->over = 1;
 	while (!p->over)
-		pthread_cond_wait(&p->cv, &p->mu);
+		pthread_cond_wait(&p->over_cv, &p->mu);
 	*detached = p->idle < nw;
 	k = nw == 0 ? -1 : p->limit;
 	pthread_mutex_unlock(&p->mu);
@@ -543,6 +567,7 @@ find_parallel(const struct opts *o, const struct mm_matcher *re,
 	}
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
+	pthread_cond_destroy(&p->over_cv);
 	free(w);
 	free(p);
 	return k;
