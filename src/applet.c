@@ -21,9 +21,55 @@ const char *app_name = PACKAGE;
 
 static int out_errno;		/* first error writing standard output */
 
+/* Where this thread's output goes instead, while app_capture says so. */
+static __thread app_sink_fn sink;
+static __thread void *sink_ctx;
+
+void
+app_capture(app_sink_fn fn, void *ctx)
+{
+	sink = fn;
+	sink_ctx = ctx;
+}
+
+/* FMT with AP, into BUF of LEN bytes or else a malloc'd copy; or NULL. */
+static char *
+vformat(char *buf, size_t len, size_t *n, const char *fmt, va_list ap)
+{
+	va_list aq;
+	char *p;
+	int r;
+
+	va_copy(aq, ap);
+	r = vsnprintf(buf, len, fmt, aq);
+	va_end(aq);
+	if (r < 0)
+		return NULL;
+	*n = (size_t)r;
+	if ((size_t)r < len)
+		return buf;
+	if ((p = malloc((size_t)r + 1)) != NULL)
+		vsnprintf(p, (size_t)r + 1, fmt, ap);
+	return p;
+}
+
 static void
 vmessage(const char *fmt, va_list ap)
 {
+	if (sink != NULL) {
+		char buf[512], *p;
+		size_t n;
+
+		if ((p = vformat(buf, sizeof(buf), &n, fmt, ap)) == NULL)
+			return;
+		sink(sink_ctx, 2, app_name, strlen(app_name));
+		sink(sink_ctx, 2, ": ", 2);
+		sink(sink_ctx, 2, p, n);
+		sink(sink_ctx, 2, "\n", 1);
+		if (p != buf)
+			free(p);
+		return;
+	}
 	fflush(stdout);
 	fprintf(stderr, "%s: ", app_name);
 	vfprintf(stderr, fmt, ap);
@@ -374,8 +420,9 @@ app_shrank(const char *path, struct mm_file *f, off_t size0, int err,
 	    "%s", path, (intmax_t)size0, (intmax_t)f->size, doing);
 }
 
-int
-app_write(const void *p, size_t len)
+/* app_write itself: standard output, whoever captures. */
+static int
+out_write(const void *p, size_t len)
 {
 	if (out_errno != 0)
 		return -out_errno;
@@ -388,11 +435,44 @@ app_write(const void *p, size_t len)
 }
 
 int
+app_write(const void *p, size_t len)
+{
+	if (sink != NULL)
+		return sink(sink_ctx, 1, p, len);
+	return out_write(p, len);
+}
+
+int
+app_emit(int fd, const void *p, size_t len)
+{
+	if (fd == 1)
+		return out_write(p, len);
+	/* As vmessage prints: what standard output holds goes first. */
+	fflush(stdout);
+	fwrite(p, 1, len, stderr);
+	return 0;
+}
+
+int
 app_printf(const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
+	if (sink != NULL) {
+		char buf[256], *p;
+		size_t len;
+
+		va_start(ap, fmt);
+		p = vformat(buf, sizeof(buf), &len, fmt, ap);
+		va_end(ap);
+		if (p == NULL)
+			return -ENOMEM;
+		n = sink(sink_ctx, 1, p, len);
+		if (p != buf)
+			free(p);
+		return n;
+	}
 	if (out_errno != 0)
 		return -out_errno;
 	errno = 0;

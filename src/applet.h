@@ -96,6 +96,22 @@ int	app_write(const void *, size_t);
 int	app_printf(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 /*
+ * Output that must wait its turn: while a thread has a sink, what it
+ * would print goes to FN instead, with FD 1 for standard output
+ * (app_write, app_printf) and 2 for a whole message line of app_error
+ * and the like; FN returns 0 or -errno, which app_write and app_printf
+ * return.  NULL ends the capture.  For threads that search several
+ * files at once but must print as one would, file after file.
+ */
+typedef int (*app_sink_fn)(void *ctx, int fd, const void *, size_t);
+void	app_capture(app_sink_fn fn, void *ctx);
+/*
+ * Print captured bytes where they were going, never to a sink: FD 1
+ * checked as app_write, FD 2 after what standard output holds, as a
+ * message is.  0 or -errno.
+ */
+int	app_emit(int fd, const void *, size_t);
+/*
  * Flush and close standard output; a write error (full disk, EIO) turns
  * STATUS into EXIT_FAIL with a message; a closed pipe is quiet.
  */

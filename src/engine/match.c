@@ -177,6 +177,30 @@ mm_regex_limit(int code)
 	return NULL;
 }
 
+int
+mm_matcher_clone(struct mm_matcher *m, const struct mm_matcher *src)
+{
+	memset(m, 0, sizeof(*m));
+	if (src->re == NULL)
+		return -EINVAL;
+	m->md = pcre2_match_data_create_from_pattern(src->re, NULL);
+	m->mc = pcre2_match_context_create(NULL);
+	if (m->md == NULL || m->mc == NULL) {
+		if (m->md != NULL)
+			pcre2_match_data_free(m->md);
+		if (m->mc != NULL)
+			pcre2_match_context_free(m->mc);
+		memset(m, 0, sizeof(*m));
+		return -ENOMEM;
+	}
+	m->re = src->re;
+	m->re_prefix = src->re_prefix;
+	m->minlen = src->minlen;
+	m->maxlen = src->maxlen;
+	m->borrowed = 1;
+	return 0;
+}
+
 void
 mm_matcher_free(struct mm_matcher *m)
 {
@@ -188,13 +212,13 @@ mm_matcher_free(struct mm_matcher *m)
 		if (m->needles[i] != NULL)
 			mm_needle_free(m->needles[i]);
 	free(m->needles);
-	if (m->re_prefix != NULL)
+	if (m->re_prefix != NULL && !m->borrowed)
 		mm_needle_free(m->re_prefix);
 	if (m->md != NULL)
 		pcre2_match_data_free(m->md);
 	if (m->mc != NULL)
 		pcre2_match_context_free(m->mc);
-	if (m->re != NULL)
+	if (m->re != NULL && !m->borrowed)
 		pcre2_code_free(m->re);
 	memset(m, 0, sizeof(*m));
 }

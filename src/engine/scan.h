@@ -26,6 +26,7 @@ struct mm_matcher {
 	size_t			 minlen;	/* shortest match (literals) */
 	size_t			 maxlen;	/* longest match (literals) */
 	int			 re_err;	/* the last PCRE2 error code */
+	int			 borrowed;	/* a clone: re, re_prefix not its own */
 };
 
 #define MM_MATCHER_ICASE	0x1
@@ -43,6 +44,14 @@ int	mm_matcher_literals(struct mm_matcher *, const struct mm_bytes *pats,
  */
 int	mm_matcher_regex(struct mm_matcher *, const char *re, int flags,
 	    int *errcode, size_t *erroff);
+/*
+ * A regex matcher for another thread: the compiled regex is shared,
+ * read-only, and the clone has its own match data, limits and error
+ * code, which PCRE2 forbids threads to share.  SRC must outlive the
+ * clone; mm_matcher_free frees what is the clone's own.  0, -ENOMEM,
+ * or -EINVAL when SRC is no regex (literals are compiled per file).
+ */
+int	mm_matcher_clone(struct mm_matcher *, const struct mm_matcher *src);
 void	mm_matcher_free(struct mm_matcher *);
 /* The text of PCRE2 error CODE into BUF. */
 void	mm_regex_error(int code, char *buf, size_t len);
