@@ -185,34 +185,24 @@ struct job {
 	uint64_t	 count;		/* UINT64_MAX: to the end */
 	int		 past_end;	/* streams: the start was never reached */
 	enum mm_io	 io;
+	struct mm_source *src;
 	int		 out_err;
 };
 
+/*
+ * The pieces of the range to the sink, under the SIGBUS guard: it may
+ * leave by longjmp, so the source is opened and closed by its caller.
+ */
 static int
 copy_range(void *arg)
 {
 	struct job *j = arg;
-	struct mm_source *src;
 	struct mm_piece p;
 	const unsigned char *nl;
-	uint64_t end, len;
-	enum mm_io io = j->io;
+	uint64_t len;
 	int rc;
 
-	end = j->count == UINT64_MAX || j->count > MM_OFF_MAX - j->start ?
-	    UINT64_MAX : j->start + j->count;
-	/* A line is short: read it, with no probe of the whole rest. */
-	if (j->mode == MODE_LINE && io == MM_IO_AUTO)
-		io = MM_IO_READ;
-	/* Holes are answered without reading them where -C squeezes. */
-	if ((rc = mm_source_open(&src, j->f, io, j->start, end,
-	    MM_SOURCE_THREAD | (j->sink->fmt == FMT_HEXDUMP &&
-	    j->mode == MODE_RAW ? MM_SOURCE_HOLES : 0))) < 0) {
-		mm_source_close(src);
-		return rc;
-	}
-	j->sink->direct = mm_source_io(src) == MM_IO_READ;
-	while ((rc = mm_source_next(src, &p)) > 0) {
+	while ((rc = mm_source_next(j->src, &p)) > 0) {
 		len = p.len;
 		if (p.data == NULL) {
 			if ((rc = sink_zeros(j->sink, len)) < 0) {
@@ -231,11 +221,35 @@ copy_range(void *arg)
 		if (j->mode == MODE_LINE && p.data[len - 1] == '\n')
 			break;
 	}
-	if (j->f->kind == MM_KIND_STREAM &&
-	    mm_source_consumed(src) < j->start)
-		j->past_end = 1;
-	mm_source_close(src);
 	return rc < 0 ? rc : 0;
+}
+
+/* Copy [j->start, + j->count) of j->f to j->sink. */
+static int
+copy_file(struct job *j)
+{
+	uint64_t end;
+	enum mm_io io = j->io;
+	int rc;
+
+	end = j->count == UINT64_MAX || j->count > MM_OFF_MAX - j->start ?
+	    UINT64_MAX : j->start + j->count;
+	/* A line is short: read it, with no probe of the whole rest. */
+	if (j->mode == MODE_LINE && io == MM_IO_AUTO)
+		io = MM_IO_READ;
+	/* Holes are answered without reading them where -C squeezes. */
+	if ((rc = mm_source_open(&j->src, j->f, io, j->start, end,
+	    MM_SOURCE_THREAD | (j->sink->fmt == FMT_HEXDUMP &&
+	    j->mode == MODE_RAW ? MM_SOURCE_HOLES : 0))) == 0) {
+		j->sink->direct = mm_source_io(j->src) == MM_IO_READ;
+		rc = mm_guard(copy_range, j);
+		if (j->f->kind == MM_KIND_STREAM &&
+		    mm_source_consumed(j->src) < j->start)
+			j->past_end = 1;
+	}
+	mm_source_close(j->src);
+	j->src = NULL;
+	return rc;
 }
 
 /* A stream's size: read to the end, keeping nothing. */
@@ -407,7 +421,7 @@ read_file(const char *path, enum mode mode, enum format fmt,
 	j.count = count;
 	j.io = io;
 	size0 = f.size;
-	rc = mm_guard(copy_range, &j);
+	rc = copy_file(&j);
 	if ((st = app_shrank(path, &f, size0, rc, "it was read")) != 0)
 		goto out;
 	if (rc < 0 && !j.out_err) {
