@@ -490,6 +490,10 @@ work(void *arg)
 	}
 }
 
+/* Workers left searching when the answer is known (see find_parallel). */
+static struct pool	*detached_pool;
+static struct worker	*detached_workers;
+
 /* Does PATH read a stream (standard input, a FIFO...), and which? */
 static int
 stream_id(const char *path, struct stat *st)
@@ -581,6 +585,9 @@ find_parallel(const struct opts *o, const struct mm_matcher *re,
 	pthread_mutex_unlock(&p->mu);
 	*jobsp = p->jobs;
 	if (*detached) {
+		/* Still theirs until the process ends: kept where seen. */
+		detached_pool = p;
+		detached_workers = w;
 		for (i = 0; i < nw; i++)
 			pthread_detach(w[i].tid);
 		return k;
