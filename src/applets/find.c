@@ -490,9 +490,12 @@ work(void *arg)
 	}
 }
 
-/* Workers left searching when the answer is known (see find_parallel). */
-static struct pool	*detached_pool;
-static struct worker	*detached_workers;
+/*
+ * Workers left searching when the answer is known (see find_parallel):
+ * volatile, so that the stores that keep them reachable stay.
+ */
+static struct pool	*volatile detached_pool;
+static struct worker	*volatile detached_workers;
 
 /* Does PATH read a stream (standard input, a FIFO...), and which? */
 static int
