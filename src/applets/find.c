@@ -860,6 +860,11 @@ find_main(int argc, const char **argv)
 	 */
 	if (detached)
 		exit(app_finish(st));
+	/* What files past the answer held (messages of a -q run) goes too. */
+	for (i = 0; jobs != NULL && i < n; i++) {
+		free(jobs[i].buf);
+		free(jobs[i].segs);
+	}
 	free(jobs);
 done:
 	if (have_re)
