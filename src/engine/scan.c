@@ -693,8 +693,12 @@ src_next(struct src *s, struct mm_piece *p)
 			s->reached = 1;
 		return rc;
 	}
-	/* Drop what was given; read until LAG bytes wait behind a piece. */
-	memmove(s->buf, s->buf + s->given, s->blen - s->given);
+	/*
+	 * Drop what was given (nothing the first time, when there is no
+	 * buffer yet); read until LAG bytes wait behind a piece.
+	 */
+	if (s->given > 0)
+		memmove(s->buf, s->buf + s->given, s->blen - s->given);
 	s->blen -= s->given;
 	s->boff += s->given;
 	s->given = 0;
