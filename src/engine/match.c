@@ -106,6 +106,25 @@ re_prefix(const char *re, unsigned char *out, size_t cap)
 	return n;
 }
 
+/*
+ * A matcher's own match data and context for CODE (each thread needs
+ * its own): 0, or -ENOMEM with M cleared.
+ */
+static int
+match_state(struct mm_matcher *m, const pcre2_code *code)
+{
+	m->md = pcre2_match_data_create_from_pattern(code, NULL);
+	m->mc = pcre2_match_context_create(NULL);
+	if (m->md != NULL && m->mc != NULL)
+		return 0;
+	if (m->md != NULL)
+		pcre2_match_data_free(m->md);
+	if (m->mc != NULL)
+		pcre2_match_context_free(m->mc);
+	memset(m, 0, sizeof(*m));
+	return -ENOMEM;
+}
+
 int
 mm_matcher_regex(struct mm_matcher *m, const char *re, int flags,
     int *errcode, size_t *erroff)
@@ -133,15 +152,8 @@ mm_matcher_regex(struct mm_matcher *m, const char *re, int flags,
 	 */
 	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE |
 	    PCRE2_JIT_PARTIAL_HARD);
-	m->md = pcre2_match_data_create_from_pattern(code, NULL);
-	m->mc = pcre2_match_context_create(NULL);
-	if (m->md == NULL || m->mc == NULL) {
-		if (m->md != NULL)
-			pcre2_match_data_free(m->md);
-		if (m->mc != NULL)
-			pcre2_match_context_free(m->mc);
+	if (match_state(m, code) < 0) {
 		pcre2_code_free(code);
-		memset(m, 0, sizeof(*m));
 		return -ENOMEM;
 	}
 	m->re = code;
@@ -183,16 +195,8 @@ mm_matcher_clone(struct mm_matcher *m, const struct mm_matcher *src)
 	memset(m, 0, sizeof(*m));
 	if (src->re == NULL)
 		return -EINVAL;
-	m->md = pcre2_match_data_create_from_pattern(src->re, NULL);
-	m->mc = pcre2_match_context_create(NULL);
-	if (m->md == NULL || m->mc == NULL) {
-		if (m->md != NULL)
-			pcre2_match_data_free(m->md);
-		if (m->mc != NULL)
-			pcre2_match_context_free(m->mc);
-		memset(m, 0, sizeof(*m));
+	if (match_state(m, src->re) < 0)
 		return -ENOMEM;
-	}
 	m->re = src->re;
 	m->re_prefix = src->re_prefix;
 	m->minlen = src->minlen;

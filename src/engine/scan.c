@@ -871,7 +871,6 @@ struct walk {
 	struct src		*r;
 	void			*q;	/* struct seq or struct rseq */
 	uint64_t		 start, end;
-	int			 given;
 };
 
 static int
@@ -883,7 +882,6 @@ seq_walk(void *arg)
 	int rc;
 
 	while ((rc = src_next(k->r, &p)) > 0) {
-		k->given = 1;
 		if ((rc = seq_piece(q, &p)) != 0)
 			return rc;
 		mm_progress_update(k->sc->progress, p.off + p.len - k->start);
