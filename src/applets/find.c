@@ -15,6 +15,7 @@
 
 #include "applet.h"
 #include "engine/scan.h"
+#include "findout.h"
 
 struct opts {
 	struct mm_bytes	*pats;
@@ -30,19 +31,30 @@ struct opts {
 	enum mm_io	 io;
 	uint64_t	 maxcount;	/* UINT64_MAX: no limit */
 	int		 hex_radix;
+	/* What is printed of each match, and of each file. */
+	int		 only, hexout, json, line, word, files_without, null;
+	char		*after_s, *before_s, *context_s;
+	char		**pfrom;	/* --patterns-from, in order */
+	int		 npfrom;
+	int		 hex_given;	/* -x: --patterns-from lines are hex */
+	int		 no_pats;	/* patterns came from files, maybe none */
+	struct fo_opts	 fo;
 };
 
 /* Per file: what the engine's matches turn into. */
 struct out {
 	const struct opts	*o;
 	const char		*prefix;	/* "FILE:" or "" */
+	size_t			 prefix_len;	/* -Z: the ':' is a NUL */
 	const char		*name;
 	uint64_t		 n;		/* matches so far */
 	int			 err;		/* output failed */
+	int			 rerr;		/* -errno: reading again failed */
+	struct fo_file		 fo;
 };
 
 enum { OPT_HEX = 1, OPT_PAT, OPT_FILE, OPT_REGEX, OPT_OVERLAP,
-	OPT_RADIX, OPT_PROGRESS };
+	OPT_RADIX, OPT_PROGRESS, OPT_PFROM };
 
 #define STOP_MAX	1	/* -m reached, or one match was enough */
 #define STOP_OUT	2	/* standard output failed */
@@ -53,16 +65,17 @@ on_match(void *ctx, uint64_t off, size_t len)
 	struct out *u = ctx;
 	const struct opts *o = u->o;
 
-	(void)len;
+	int rc, outerr = 0;
+
 	u->n++;
-	if (o->quiet || o->files_with)
+	if (o->quiet || o->files_with || o->files_without)
 		return STOP_MAX;
-	if (!o->count) {
-		if (app_printf(o->hex_radix ? "%s0x%" PRIx64 "\n" :
-		    "%s%" PRIu64 "\n", u->prefix, off) < 0) {
+	if (!o->count && (rc = fo_match(&u->fo, off, len, &outerr)) < 0) {
+		if (outerr)
 			u->err = 1;
-			return STOP_OUT;
-		}
+		else
+			u->rerr = rc;
+		return STOP_OUT;
 	}
 	return u->n >= o->maxcount ? STOP_MAX : 0;
 }
@@ -79,7 +92,7 @@ on_run(void *ctx, uint64_t off, int64_t step, uint64_t n, size_t len)
 	uint64_t i, left;
 	int rc;
 
-	if (o->count && !o->quiet && !o->files_with) {
+	if (o->count && !o->quiet && !o->files_with && !o->files_without) {
 		left = o->maxcount - u->n;
 		u->n += n < left ? n : left;
 		return u->n >= o->maxcount ? STOP_MAX : 0;
@@ -109,9 +122,10 @@ slice_index(uint64_t v, int neg, uint64_t size)
 static int
 same_set(const struct opts *o, const struct mm_matcher *re)
 {
-	if (!o->count && !o->quiet && !o->files_with)
+	if (!o->count && !o->quiet && !o->files_with && !o->files_without)
 		return 0;
-	return re != NULL || o->overlap || o->quiet || o->files_with;
+	return re != NULL || o->overlap || o->quiet || o->files_with ||
+	    o->files_without;
 }
 
 /* 0 no match, 1 match, 2 error (message printed), 3 stop everything. */
@@ -126,7 +140,8 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	const char *name = strcmp(path, "-") == 0 ? "(standard input)" : path;
 	char prefix[4096];
 	uint64_t sv = 0, ev = 0, start = 0, end = UINT64_MAX;
-	int sneg = 0, eneg = 0, rc;
+	int sneg = 0, eneg = 0, rc, outerr = 0;
+	size_t plen;
 	off_t size0;
 
 	if (o->start != NULL)
@@ -135,6 +150,14 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 		mm_parse_offset(o->end, &ev, &eneg);
 	if ((rc = mm_open(&f, path, MM_ACCESS_READ, 0)) < 0)
 		return app_file_error(path, rc);
+	/* The line, context and JSON read a stream's bytes again: kept. */
+	if (f.kind == MM_KIND_STREAM && fo_rereads(&o->fo) && !o->count &&
+	    !o->quiet && !o->files_with && !o->files_without &&
+	    (rc = mm_file_slurp(&f)) < 0) {
+		app_file_error(name, rc);
+		mm_close(&f);
+		return 2;
+	}
 	if (f.kind != MM_KIND_STREAM) {
 		if (o->start != NULL)
 			start = slice_index(sv, sneg, (uint64_t)f.size);
@@ -148,11 +171,17 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 		end = o->end != NULL ? ev : UINT64_MAX;
 	}
 
-	snprintf(prefix, sizeof(prefix), "%s:", name);
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "%s:", name);
+	if (plen >= sizeof(prefix))
+		plen = sizeof(prefix) - 1;
+	if (o->null)
+		prefix[plen - 1] = '\0';
 	memset(&u, 0, sizeof(u));
 	u.o = o;
 	u.prefix = show_name ? prefix : "";
+	u.prefix_len = show_name ? plen : 0;
 	u.name = name;
+	fo_begin(&u.fo, &o->fo, name, u.prefix, u.prefix_len, &f, start, end);
 	memset(&sc, 0, sizeof(sc));
 	sc.pats = o->pats;
 	sc.npats = o->npats;
@@ -171,15 +200,28 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	sc.emit = on_match;
 	sc.emit_run = on_run;
 	sc.ctx = &u;
+	sc.view = &u.fo.view;
 	mm_progress_start(&pg, o->progress, STDERR_FILENO, name,
 	    f.kind == MM_KIND_STREAM || start > end ? 0 : end - start);
 	sc.progress = &pg;
 	size0 = f.size;
 
 	rc = 0;
-	if (o->maxcount > 0 && (start <= end || sc.sneg || sc.eneg))
+	if (o->maxcount > 0 && (start <= end || sc.sneg || sc.eneg) &&
+	    (o->npats > 0 || re != NULL))
 		rc = mm_scan_file(&sc, &f, start, end);
 	mm_progress_end(&pg);
+	if (rc >= 0 && !u.err && !u.rerr && !o->quiet && !o->count &&
+	    !o->files_with && !o->files_without &&
+	    (rc = fo_end(&u.fo, &outerr)) < 0) {
+		if (outerr)
+			u.err = 1;
+		else
+			u.rerr = rc;
+	}
+	fo_free(&u.fo);
+	if (u.rerr < 0)
+		rc = u.rerr;
 	if (rc < 0) {
 		if (u.err)
 			rc = 0;
@@ -205,11 +247,14 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 		return 3;
 	if (o->quiet && u.n > 0)
 		return 3;
-	if (o->files_with) {
-		if (u.n > 0 && app_printf("%s\n", name) < 0)
+	if (o->files_with || o->files_without) {
+		if ((o->files_with ? u.n > 0 : u.n == 0) &&
+		    (app_write(name, strlen(name)) < 0 ||
+		    app_write(o->null ? "" : "\n", 1) < 0))
 			return 3;
 	} else if (o->count) {
-		if (app_printf("%s%" PRIu64 "\n", u.prefix, u.n) < 0)
+		if (app_write(u.prefix, u.prefix_len) < 0 ||
+		    app_printf("%" PRIu64 "\n", u.n) < 0)
 			return 3;
 	}
 	return u.n > 0;
@@ -636,13 +681,25 @@ on_opt(poptContext pc, int val, void *ctx)
 {
 	struct opts *o = ctx;
 	char *arg = poptGetOptArg(pc);
+	void *p;
 	int rc = 0;
 
 	switch (val) {
 	case OPT_HEX:
+		o->hex_given = 1;
+		/* FALLTHROUGH */
 	case OPT_PAT:
 	case OPT_FILE:
 		rc = add_pattern(o, val, arg);
+		break;
+	case OPT_PFROM:
+		p = realloc(o->pfrom, (size_t)(o->npfrom + 1) *
+		    sizeof(*o->pfrom));
+		if (p == NULL)
+			return app_error("%s", strerror(ENOMEM));
+		o->pfrom = p;
+		o->pfrom[o->npfrom++] = arg;
+		arg = NULL;
 		break;
 	case OPT_REGEX:
 		if (o->regex != NULL)
@@ -657,12 +714,155 @@ on_opt(poptContext pc, int val, void *ctx)
 	return rc;
 }
 
+/*
+ * --patterns-from=FILE: one pattern a line, as grep -f reads them (a
+ * last line without '\n' counts; an empty file gives none); hex lines
+ * when -x was given.
+ */
+static int
+patterns_from(struct opts *o, const char *path)
+{
+	struct mm_bytes all;
+	size_t i, at;
+	char *line;
+	int rc = 0;
+
+	if (app_bytes_file(path, &all) != 0)
+		return EXIT_FAIL;
+	for (at = 0; at < all.len && rc == 0; at = i + 1) {
+		const unsigned char *nl = memchr(all.data + at, '\n',
+		    all.len - at);
+
+		i = nl != NULL ? (size_t)(nl - all.data) : all.len;
+		if ((line = malloc(i - at + 1)) == NULL) {
+			rc = app_error("%s", strerror(ENOMEM));
+			break;
+		}
+		memcpy(line, all.data + at, i - at);
+		line[i - at] = '\0';
+		if (!o->hex_given && memchr(line, '\0', i - at) != NULL) {
+			/* A NUL in a text line: the bytes as they are. */
+			struct mm_bytes *q = realloc(o->pats, (o->npats + 1) *
+			    sizeof(*o->pats));
+
+			if (q == NULL)
+				rc = app_error("%s", strerror(ENOMEM));
+			else {
+				o->pats = q;
+				memset(&q[o->npats], 0, sizeof(*q));
+				q[o->npats].len = i - at;
+				q[o->npats].data = (unsigned char *)line;
+				o->npats++;
+				continue;
+			}
+		} else
+			rc = add_pattern(o, o->hex_given ? OPT_HEX : OPT_PAT,
+			    line);
+		free(line);
+	}
+	mm_bytes_free(&all);
+	return rc;
+}
+
+/* A byte of a literal as a regex atom. */
+static size_t
+re_byte(const struct mm_bytes *b, size_t i, char *out)
+{
+	if (b->mask != NULL && b->mask[i] == 0)
+		return (size_t)sprintf(out, "[\\x00-\\xff]");
+	return (size_t)sprintf(out, "\\x%02x", b->data[i]);
+}
+
+static int
+longer_first(const void *a, const void *b)
+{
+	const struct mm_bytes *x = *(const struct mm_bytes *const *)a;
+	const struct mm_bytes *y = *(const struct mm_bytes *const *)b;
+
+	if (x->len != y->len)
+		return x->len > y->len ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * -w as a regex: the literals (longest first, so that the longest word
+ * at an offset wins as a set's longest match does) or the regex RE,
+ * between lookarounds that want no word byte next to the match.
+ */
+static char *
+word_regex(const struct opts *o, const char *re)
+{
+	static const char pre[] = "(?<![A-Za-z0-9_])(?:";
+	static const char post[] = ")(?![A-Za-z0-9_])";
+	const struct mm_bytes **v;
+	size_t n = sizeof(pre) + sizeof(post), i, k;
+	char *s, *q;
+
+	if (re != NULL) {
+		n += strlen(re);
+		if ((s = malloc(n)) != NULL)
+			snprintf(s, n, "%s%s%s", pre, re, post);
+		return s;
+	}
+	if ((v = calloc(o->npats + 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0; i < o->npats; i++) {
+		v[i] = &o->pats[i];
+		n += 12 * o->pats[i].len + 1;
+	}
+	qsort(v, o->npats, sizeof(*v), longer_first);
+	if ((s = malloc(n)) != NULL) {
+		q = s + sprintf(s, "%s", pre);
+		for (i = 0; i < o->npats; i++) {
+			if (i > 0)
+				*q++ = '|';
+			for (k = 0; k < v[i]->len; k++)
+				q += re_byte(v[i], k, q);
+		}
+		strcpy(q, post);
+	}
+	free(v);
+	return s;
+}
+
 static int
 online_cpus(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n > 0 ? (int)(n > 256 ? 256 : n) : 1;
+}
+
+/* What is printed of each match: one form at most. */
+static int
+check_forms(struct opts *o)
+{
+	struct fo_opts *f = &o->fo;
+	uint64_t a = 0, b = 0, c = 0;
+
+	if ((o->after_s && app_size("context", o->after_s, &a)) ||
+	    (o->before_s && app_size("context", o->before_s, &b)) ||
+	    (o->context_s && app_size("context", o->context_s, &c)))
+		return EXIT_FAIL;
+	if (o->only + o->line + o->json +
+	    (o->after_s || o->before_s || o->context_s) > 1)
+		return app_usage("only one of --only-matching, --line, --json "
+		    "and -A/-B/-C may be given");
+	if (o->hexout && !o->only && !o->json)
+		return app_usage("--hex-output needs --only-matching or "
+		    "--json");
+	if (o->files_with && o->files_without)
+		return app_usage("--files-with-matches and "
+		    "--files-without-match cannot be combined");
+	f->form = o->only ? FO_ONLY : o->line ? FO_LINE : o->json ? FO_JSON :
+	    o->after_s || o->before_s || o->context_s ? FO_CONTEXT :
+	    FO_OFFSET;
+	f->hex = o->hexout;
+	f->hex_radix = o->hex_radix;
+	f->before = o->before_s ? b : c;
+	f->after = o->after_s ? a : c;
+	f->icase = o->icase;
+	return 0;
 }
 
 static int
@@ -701,6 +901,8 @@ check_opts(struct opts *o)
 		return EXIT_FAIL;
 	if (o->threads == 0)
 		o->threads = online_cpus();
+	if (check_forms(o) != 0)
+		return EXIT_FAIL;
 	if (o->regex != NULL && o->npats > 0)
 		return app_usage("--regex cannot be combined with --hex, "
 		    "--pattern or --from-file");
@@ -764,6 +966,28 @@ find_main(int argc, const char **argv)
 		    "read files through a mapping (mmap), with read(), or "
 		    "the faster for each file (auto, the default)",
 		    "auto|mmap|read" },
+		{ "only-matching", 'o', POPT_ARG_NONE, &o.only, 0,
+		    "print each match as OFFSET:BYTES (C escapes)", NULL },
+		{ "hex-output", 'X', POPT_ARG_NONE, &o.hexout, 0,
+		    "with -o or --json: the matched bytes in hex", NULL },
+		{ "json", '\0', POPT_ARG_NONE, &o.json, 0,
+		    "JSON Lines in ripgrep's --json schema", NULL },
+		{ "after-context", 'A', POPT_ARG_STRING, &o.after_s, 0,
+		    "N bytes after each match, as hexdump -C", "N" },
+		{ "before-context", 'B', POPT_ARG_STRING, &o.before_s, 0,
+		    "N bytes before each match, as hexdump -C", "N" },
+		{ "context", 'C', POPT_ARG_STRING, &o.context_s, 0,
+		    "N bytes around each match, as hexdump -C", "N" },
+		{ "line", '\0', POPT_ARG_NONE, &o.line, 0,
+		    "print the line holding each match, as OFFSET:LINE", NULL },
+		{ "word-regexp", 'w', POPT_ARG_NONE, &o.word, 0,
+		    "a match must not touch a word byte [A-Za-z0-9_]", NULL },
+		{ "files-without-match", 'L', POPT_ARG_NONE, &o.files_without,
+		    0, "print the names of files that do not match", NULL },
+		{ "null", 'Z', POPT_ARG_NONE, &o.null, 0,
+		    "end file names with NUL (-l, -L, -H)", NULL },
+		{ "patterns-from", '\0', POPT_ARG_STRING, NULL, OPT_PFROM,
+		    "one pattern a line (hex lines with -x)", "FILE" },
 		{ "progress", '\0', POPT_ARG_NONE, &o.progress, 0,
 		    "show progress on standard error (a terminal; not while "
 		    "several files are searched at once)", NULL },
@@ -771,6 +995,8 @@ find_main(int argc, const char **argv)
 		POPT_TABLEEND
 	};
 	struct mm_matcher re;
+	struct timespec t0;
+	char *wre = NULL;
 	poptContext pc;
 	const char **ops;
 	const char *stdin_only[] = { "-", NULL };
@@ -778,17 +1004,29 @@ find_main(int argc, const char **argv)
 	struct job *jobs = NULL;
 	int n, i, st, show, any = 0, failed = 0, have_re = 0;
 	int nthreads, last, detached = 0;
+	size_t n0;
 
 	memset(&o, 0, sizeof(o));
 	memset(&re, 0, sizeof(re));
 	o.threads = -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
 		return EXIT_FAIL;
 	if ((st = app_parse(pc, on_opt, &o)) != 0 ||
 	    (st = check_opts(&o)) != 0)
 		goto done;
 	ops = app_operands(pc, &n);
-	if (o.npats == 0 && o.regex == NULL) {
+	for (i = 0; i < o.npfrom; i++) {
+		if (o.regex != NULL) {
+			st = app_usage("--regex cannot be combined with "
+			    "--patterns-from");
+			goto done;
+		}
+		if ((st = patterns_from(&o, o.pfrom[i])) != 0)
+			goto done;
+		o.no_pats = 1;
+	}
+	if (o.npats == 0 && o.regex == NULL && !o.no_pats) {
 		if (n < 1) {
 			st = app_usage("missing PATTERN");
 			goto done;
@@ -798,7 +1036,23 @@ find_main(int argc, const char **argv)
 		ops++;
 		n--;
 	}
-	if (o.regex != NULL) {
+	o.fo.pats = o.pats;
+	o.fo.npats = o.npats;
+	/* -w: literals and regex alike become a regex with lookarounds. */
+	if (o.word && (o.regex != NULL || o.npats > 0)) {
+		if ((wre = word_regex(&o, o.regex)) == NULL) {
+			st = app_error("%s", strerror(ENOMEM));
+			goto done;
+		}
+		if (mm_matcher_regex(&re, wre, o.icase ? MM_MATCHER_ICASE : 0,
+		    &i, &n0) < 0) {
+			st = app_error("invalid regex '%s': -w makes '%s'",
+			    o.regex != NULL ? o.regex : "(the patterns)", wre);
+			goto done;
+		}
+		have_re = 1;
+		o.npats = 0;
+	} else if (o.regex != NULL) {
 		int ec;
 		size_t eo;
 		char msg[256];
@@ -849,6 +1103,9 @@ find_main(int argc, const char **argv)
 		else if (r == 1)
 			any = 1;
 	}
+	if (o.json && !o.quiet && !o.count && !o.files_with &&
+	    !o.files_without && !failed && fo_summary(&t0) < 0)
+		failed = 1;
 	if (o.quiet && any)
 		st = EXIT_OK;
 	else
@@ -869,8 +1126,18 @@ find_main(int argc, const char **argv)
 done:
 	if (have_re)
 		mm_matcher_free(&re);
-	for (i = 0; i < (int)o.npats; i++)
+	for (i = 0; i < (int)o.fo.npats; i++)
 		mm_bytes_free(&o.pats[i]);
+	if (o.fo.pats == NULL)
+		for (i = 0; i < (int)o.npats; i++)
+			mm_bytes_free(&o.pats[i]);
+	for (i = 0; i < o.npfrom; i++)
+		free(o.pfrom[i]);
+	free(o.pfrom);
+	free(wre);
+	free(o.after_s);
+	free(o.before_s);
+	free(o.context_s);
 	free(o.pats);
 	free(o.regex);
 	free(o.start);

@@ -80,10 +80,26 @@ step(const struct win *w, size_t mlen)
 	return mlen ? mlen : 1;
 }
 
+/* Tell the caller where the match's bytes are, if it asked. */
+static void
+set_view(const struct mm_scan *sc, const unsigned char *hay, uint64_t base,
+    uint64_t len, int zeros)
+{
+	if (sc->view != NULL) {
+		sc->view->hay = hay;
+		sc->view->base = base;
+		sc->view->len = len;
+		sc->view->zeros = zeros;
+	}
+}
+
 static int
 emit(struct win *w, uint64_t off, size_t mlen)
 {
-	int rc = w->sc->emit(w->sc->ctx, w->base + off, mlen);
+	int rc;
+
+	set_view(w->sc, w->hay, w->base, w->len, 0);
+	rc = w->sc->emit(w->sc->ctx, w->base + off, mlen);
 
 	if (rc != 0) {
 		w->stop = rc;
@@ -794,6 +810,7 @@ emit_run(struct win *w, uint64_t off, int64_t st, uint64_t n, size_t len)
 		return 0;
 	if (!(sc->flags & MM_SCAN_ALL))
 		n = 1;
+	set_view(sc, NULL, 0, 0, 1);
 	if (sc->emit_run != NULL)
 		rc = sc->emit_run(sc->ctx, off, st, n, len);
 	else
@@ -1282,9 +1299,12 @@ regex_stream(const struct mm_scan *sc, struct mm_file *f, uint64_t start,
 
 /* The last of the matches a forward scan gives: rfind on a stream. */
 struct last {
-	uint64_t	off;
-	size_t		len;
-	int		found;
+	const struct mm_scan	*sc;	/* the caller's, for its view */
+	uint64_t		 off;
+	size_t			 len;
+	int			 found;
+	unsigned char		*bytes;	/* a copy of the match, for a view */
+	size_t			 cap;
 };
 
 static int
@@ -1292,9 +1312,22 @@ keep_last(void *ctx, uint64_t off, size_t len)
 {
 	struct last *k = ctx;
 
+	const struct mm_scan_view *v = k->sc->view;
+	void *p;
+
 	k->off = off;
 	k->len = len;
 	k->found = 1;
+	if (v == NULL || v->hay == NULL || off < v->base ||
+	    off + len > v->base + v->len)
+		return 0;
+	if (len > k->cap) {
+		if ((p = realloc(k->bytes, len)) == NULL)
+			return -ENOMEM;
+		k->bytes = p;
+		k->cap = len;
+	}
+	memcpy(k->bytes, v->hay + (off - v->base), len);
 	return 0;
 }
 
@@ -1312,16 +1345,20 @@ scan_stream(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
 	struct last k;
 	int rc;
 
+	memset(&k, 0, sizeof(k));
+	k.sc = scan;
 	if (sc.flags & MM_SCAN_REVERSE) {
-		memset(&k, 0, sizeof(k));
 		sc.flags = MM_SCAN_ALL | (sc.m->re ? 0 : MM_SCAN_OVERLAP);
 		sc.emit = keep_last;
 		sc.ctx = &k;
 	}
 	rc = sc.m->re ? regex_stream(&sc, f, start, end, lag) :
 	    forward_stream(&sc, f, start, end, lag);
-	if (rc == 0 && (scan->flags & MM_SCAN_REVERSE) && k.found)
+	if (rc == 0 && (scan->flags & MM_SCAN_REVERSE) && k.found) {
+		set_view(scan, k.bytes, k.off, k.bytes ? k.len : 0, 0);
 		rc = scan->emit(scan->ctx, k.off, k.len);
+	}
+	free(k.bytes);
 	return rc;
 }
 
@@ -1422,6 +1459,8 @@ rebase_emit(void *ctx, uint64_t off, size_t len)
 {
 	struct rebase *rb = ctx;
 
+	if (rb->sc->view != NULL)
+		rb->sc->view->base += rb->base;
 	return rb->sc->emit(rb->sc->ctx, rb->base + off, len);
 }
 
@@ -1603,6 +1642,7 @@ regex_backwards(struct mm_scan *sc, struct mm_file *f, uint64_t start,
 		if ((rc = mm_transfer(sp->fd, sp->rec, n * 16, (top - n) * 16,
 		    0)) < 0)
 			break;
+		set_view(sc, NULL, 0, 0, 0);
 		for (i = n; rc == 0 && i-- > 0; )
 			rc = sc->emit(sc->ctx, sp->rec[2 * i],
 			    (size_t)sp->rec[2 * i + 1]);

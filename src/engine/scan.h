@@ -106,6 +106,19 @@ typedef int (*mm_emit_fn)(void *ctx, uint64_t off, size_t len);
 typedef int (*mm_emit_run_fn)(void *ctx, uint64_t off, int64_t step,
     uint64_t n, size_t len);
 
+/*
+ * Where the bytes of the match being emitted are, for callers that want
+ * them (-o): HAY holds the file's bytes [BASE, BASE + LEN) while the emit
+ * runs; HAY is NULL when they are not in memory, and ZEROS then says the
+ * match lies in a hole, all zeros.
+ */
+struct mm_scan_view {
+	const unsigned char	*hay;
+	uint64_t		 base;
+	uint64_t		 len;
+	int			 zeros;
+};
+
 struct mm_scan {
 	/* The literals to find (compiled per file against its bytes)... */
 	const struct mm_bytes	*pats;
@@ -130,6 +143,7 @@ struct mm_scan {
 	mm_emit_fn		 emit;
 	mm_emit_run_fn		 emit_run;	/* may be NULL: emit each */
 	void			*ctx;
+	struct mm_scan_view	*view;		/* may be NULL */
 };
 
 /*

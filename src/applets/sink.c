@@ -1,0 +1,160 @@
+/*
+ * sink.c - bytes to standard output raw, as hex, or as hexdump -C.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "applet.h"
+#include "sink.h"
+
+static int
+hexdump_line(const unsigned char *p, size_t n, uint64_t at)
+{
+	static const char hex[] = "0123456789abcdef";
+	char out[96], *o = out;
+	size_t i;
+
+	o += sprintf(o, "%08" PRIx64 " ", at);
+	for (i = 0; i < 16; i++) {
+		if (i == 8)
+			*o++ = ' ';
+		*o++ = ' ';
+		*o++ = i < n ? hex[p[i] >> 4] : ' ';
+		*o++ = i < n ? hex[p[i] & 15] : ' ';
+	}
+	memcpy(o, "  |", 3);
+	o += 3;
+	for (i = 0; i < n; i++)
+		*o++ = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '.';
+	*o++ = '|';
+	*o++ = '\n';
+	return app_write(out, (size_t)(o - out));
+}
+
+/* A full 16-byte line: printed, or squeezed to "*" like hexdump. */
+static int
+hexdump_full(struct sink *s, const unsigned char *p, uint64_t at)
+{
+	int rc = 0;
+
+	if (s->have_prev && memcmp(p, s->prev, 16) == 0) {
+		if (!s->squeezing)
+			rc = app_write("*\n", 2);
+		s->squeezing = 1;
+		return rc;
+	}
+	s->squeezing = 0;
+	memcpy(s->prev, p, 16);
+	s->have_prev = 1;
+	return hexdump_line(p, 16, at);
+}
+
+void
+sink_start(struct sink *s, enum format fmt, uint64_t addr)
+{
+	memset(s, 0, offsetof(struct sink, buf));
+	s->fmt = fmt;
+	s->addr = addr;
+}
+
+int
+sink_put(struct sink *s, const unsigned char *p, size_t len)
+{
+	size_t n;
+	int rc = 0;
+
+	if (len > 0)
+		s->any = 1;
+	switch (s->fmt) {
+	case FMT_RAW:
+		/*
+		 * Mapped bytes are copied through a buffer of our own: a
+		 * fault on a shrunken file then happens here, under the
+		 * SIGBUS guard, and not as EFAULT inside write().
+		 */
+		if (s->direct) {
+			rc = app_write(p, len);
+			break;
+		}
+		for (; len > 0 && rc == 0; p += n, len -= n) {
+			n = len < BOUNCE ? len : BOUNCE;
+			memcpy(s->buf, p, n);
+			rc = app_write(s->buf, n);
+		}
+		break;
+	case FMT_HEX:
+		for (; len > 0 && rc == 0; p += n, len -= n) {
+			n = len < BOUNCE / 2 ? len : BOUNCE / 2 - 1;
+			mm_hex_format(p, n, (char *)s->buf);
+			rc = app_write(s->buf, 2 * n);
+		}
+		break;
+	case FMT_HEXDUMP:
+		while (len > 0 && rc == 0) {
+			if (s->fill == 0 && len >= 16) {
+				rc = hexdump_full(s, p, s->addr);
+				n = 16;
+			} else {
+				n = 16 - s->fill < len ? 16 - s->fill : len;
+				memcpy(s->line + s->fill, p, n);
+				s->fill += n;
+				if (s->fill == 16) {
+					rc = hexdump_full(s, s->line,
+					    s->addr - (16 - n));
+					s->fill = 0;
+				}
+			}
+			s->addr += n;
+			p += n;
+			len -= n;
+		}
+		return rc;
+	}
+	s->addr += len;
+	return rc;
+}
+
+int
+sink_zeros(struct sink *s, uint64_t len)
+{
+	static const unsigned char z[16];
+	uint64_t n;
+	int rc = 0;
+
+	while (len > 0 && rc == 0) {
+		if (s->fill == 0 && s->squeezing &&
+		    memcmp(s->prev, z, 16) == 0 && len >= 16) {
+			n = len - len % 16;
+			s->addr += n;
+			len -= n;
+			continue;
+		}
+		n = len < 16 ? len : 16 - s->fill;
+		if (n > len)
+			n = len;
+		rc = sink_put(s, z, (size_t)n);
+		len -= n;
+	}
+	return rc;
+}
+
+int
+sink_end(struct sink *s, uint64_t start, int count_zero)
+{
+	int rc = 0;
+
+	if (s->fmt == FMT_HEX)
+		return app_write("\n", 1);
+	if (s->fmt != FMT_HEXDUMP || count_zero)
+		return 0;
+	if (s->fill > 0)
+		rc = hexdump_line(s->line, s->fill, s->addr - s->fill);
+	/* hexdump prints the end offset unless nothing at all was shown. */
+	if (rc == 0 && (s->any || start > 0))
+		rc = app_printf("%08" PRIx64 "\n", s->addr);
+	return rc;
+}
