@@ -542,8 +542,8 @@ out:
 
 /* ------------------------------------------------ OFFSET "-": a batch */
 
-#define INBUF		((size_t)64 << 10)	/* standard input per read */
-#define LINE_LIMIT	((size_t)1 << 20)	/* no line of offsets is longer */
+#define INBUF		((size_t)64 << 10)	/* stdin per read() */
+#define LINE_LIMIT	((size_t)1 << 20)	/* longest line of offsets */
 /*
  * A window of FILE that the answers of many lines come from, with no
  * system call of their own: a mapping (only the pages touched cost), or
@@ -562,7 +562,7 @@ struct batch {
 	enum mode	 mode;
 	enum format	 fmt;
 	enum mm_io	 io;
-	const char	*countstr;	/* the command line's COUNT, or NULL */
+	const char	*countstr;	/* COUNT after '-', or NULL */
 	uint64_t	 count;
 	struct sink	*sink;
 	/* standard input: [inpos, inlen) of in is still to be parsed */
@@ -577,7 +577,7 @@ struct batch {
 	const unsigned char *w;
 	uint64_t	 woff, wlen;
 	int		 have_win;
-	int		 st;		/* EXIT_FAIL once a message is out */
+	int		 st;		/* EXIT_FAIL after a message */
 	int		 out_err;
 };
 
@@ -801,8 +801,8 @@ batch_line(struct batch *b, char *line, size_t len)
 	switch (b->mode) {
 	case MODE_BYTE:
 		if (start == size) {
-			b->st = app_error("%s: %sno byte at offset %s: it is the "
-			    "end of the file (size %" PRIu64 ")", b->path,
+			b->st = app_error("%s: %sno byte at offset %s: it is "
+			    "the end of the file (size %" PRIu64 ")", b->path,
 			    where(b), tok, size);
 			return 0;
 		}
