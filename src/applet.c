@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
 #include <sys/vfs.h>
 
 #include <linux/magic.h>
@@ -330,13 +331,28 @@ app_size(const char *what, const char *s, uint64_t *val)
 int
 app_offset(const char *what, const char *s, uint64_t *val, int *neg)
 {
-	int minus = s[0] == '-';
+	int rc = mm_parse_offset(s, val, neg);
 
-	if (app_size(what, s + minus, val) != 0)
-		return EXIT_FAIL;
-	/* -0 is 0, the start, as mm_parse_offset has it. */
-	*neg = minus && *val != 0;
+	/* The operand as given, sign and all: never "invalid offset ''". */
+	if (rc == -ERANGE)
+		return app_error("%s '%s' is too large (the limit is 2^63-1)",
+		    what, s);
+	if (rc < 0)
+		return app_error("invalid %s '%s'", what, s);
 	return 0;
+}
+
+int
+app_is_stdin(const char *path)
+{
+	struct stat st, in;
+
+	if (strcmp(path, "-") == 0 || strcmp(path, "/dev/stdin") == 0 ||
+	    strcmp(path, "/dev/fd/0") == 0 ||
+	    strcmp(path, "/proc/self/fd/0") == 0)
+		return 1;
+	return fstat(STDIN_FILENO, &in) == 0 && stat(path, &st) == 0 &&
+	    st.st_dev == in.st_dev && st.st_ino == in.st_ino;
 }
 
 int
@@ -440,6 +456,21 @@ app_write(const void *p, size_t len)
 	if (sink != NULL)
 		return sink(sink_ctx, 1, p, len);
 	return out_write(p, len);
+}
+
+int
+app_flush(void)
+{
+	if (sink != NULL)
+		return 0;
+	if (out_errno != 0)
+		return -out_errno;
+	errno = 0;
+	if (fflush(stdout) != 0) {
+		out_errno = errno != 0 ? errno : EIO;
+		return -out_errno;
+	}
+	return 0;
 }
 
 int

@@ -68,6 +68,11 @@ const char **app_operands(poptContext, int *count);
 int	app_size(const char *what, const char *s, uint64_t *val);
 int	app_offset(const char *what, const char *s, uint64_t *val, int *neg);
 /*
+ * Does PATH name standard input: "-", /dev/stdin, /proc/self/fd/0 or any
+ * other name of the file open on descriptor 0?
+ */
+int	app_is_stdin(const char *path);
+/*
  * --io=MODE (OPT, NULL when not given, then $MMUTILS_IO, then auto):
  * how a scan reads.  0, or EXIT_FAIL after a usage message.
  */
@@ -95,6 +100,8 @@ int	app_shrank(const char *path, struct mm_file *, off_t size0, int err,
 int	app_write(const void *, size_t);
 int	app_printf(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
+/* Hand what standard output holds to the kernel now: 0 or -errno. */
+int	app_flush(void);
 /*
  * Output that must wait its turn: while a thread has a sink, what it
  * would print goes to FN instead, with FD 1 for standard output

@@ -4,8 +4,6 @@
  */
 #include "config.h"
 
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,23 +32,6 @@ static const char *
 src_name(const char *path)
 {
 	return strcmp(path, "-") == 0 ? "standard input" : path;
-}
-
-/*
- * Does PATH name standard input: "-", /dev/stdin, /proc/self/fd/0 or any
- * other name of the file open on descriptor 0?
- */
-static int
-is_stdin(const char *path)
-{
-	struct stat st, in;
-
-	if (strcmp(path, "-") == 0 || strcmp(path, "/dev/stdin") == 0 ||
-	    strcmp(path, "/dev/fd/0") == 0 ||
-	    strcmp(path, "/proc/self/fd/0") == 0)
-		return 1;
-	return fstat(STDIN_FILENO, &in) == 0 && stat(path, &st) == 0 &&
-	    st.st_dev == in.st_dev && st.st_ino == in.st_ino;
 }
 
 /* "fix.patch:3: " for an edit read from a file, "" for the command line. */
@@ -466,7 +447,7 @@ patch_main(int argc, const char **argv)
 			goto done;
 		}
 		if (strcmp(offstr, "-") == 0 && o.from != NULL &&
-		    is_stdin(o.from)) {
+		    app_is_stdin(o.from)) {
 			app_usage("standard input cannot give both the offsets "
 			    "and the data");
 			goto done;

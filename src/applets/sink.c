@@ -18,7 +18,14 @@ hexdump_line(const unsigned char *p, size_t n, uint64_t at)
 	char out[96], *o = out;
 	size_t i;
 
-	o += sprintf(o, "%08" PRIx64 " ", at);
+	/* By hand, not printf per byte: mmfind -C, mmread - print millions. */
+	if (at <= 0xffffffff) {
+		for (i = 0; i < 8; i++)
+			out[i] = hex[(at >> (28 - 4 * i)) & 15];
+		o += 8;
+		*o++ = ' ';
+	} else
+		o += sprintf(o, "%08" PRIx64 " ", at);
 	for (i = 0; i < 16; i++) {
 		if (i == 8)
 			*o++ = ' ';

@@ -172,6 +172,20 @@ int	mm_parse_offset(const char *, uint64_t *val, int *neg);
 /* Resolve an offset against SIZE; -ERANGE if it falls before the start. */
 int	mm_offset_resolve(uint64_t val, int neg, uint64_t size, uint64_t *out);
 
+/*
+ * One line of offsets as mmfind -a prints them (S, without its '\n'), cut
+ * in place: blanks trimmed, then "FILE:" taken off (and blanks after it)
+ * when FILE, if not NULL, is exactly the name the line starts with (as
+ * mmfind -H prints it); a line of another file is an error, never read as
+ * an offset.  With REST NULL the rest of the line is the offset (*TOK);
+ * with REST, the offset ends at a blank and *REST is what follows the
+ * blanks after it ("" for nothing).  1 for a blank line (nothing set), 0
+ * and *VAL, *NEG, or -EINVAL, -ERANGE (bad offset *TOK) or -EXDEV (*TOK:
+ * the whole line, which names another file).
+ */
+int	mm_parse_offset_line(char *s, const char *file, uint64_t *val,
+	    int *neg, char **tok, char **rest);
+
 /* A byte string, with an optional wildcard mask (mask[i] == 0: any byte). */
 struct mm_bytes {
 	unsigned char	*data;

@@ -110,6 +110,55 @@ mm_offset_resolve(uint64_t val, int neg, uint64_t size, uint64_t *out)
 	return 0;
 }
 
+static int
+is_blank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+int
+mm_parse_offset_line(char *s, const char *file, uint64_t *val, int *neg,
+    char **tok, char **rest)
+{
+	size_t flen = file != NULL ? strlen(file) : 0;
+	char *e, *line, *cut = NULL, saved = '\0';
+	int rc;
+
+	while (is_blank((unsigned char)*s))
+		s++;
+	for (e = s + strlen(s); e > s && is_blank((unsigned char)e[-1]); e--)
+		;
+	*e = '\0';
+	if (*s == '\0')
+		return 1;
+	/* "FILE:OFFSET" from mmfind -H, for this very FILE only. */
+	if (flen > 0 && strncmp(s, file, flen) == 0 && s[flen] == ':')
+		for (s += flen + 1; is_blank((unsigned char)*s); s++)
+			;
+	line = s;
+	if (rest != NULL) {
+		for (e = s; *e != '\0' && !is_blank((unsigned char)*e); e++)
+			;
+		cut = e;
+		saved = *e;
+		for (; is_blank((unsigned char)*e); e++)
+			;
+		*cut = '\0';
+		*rest = e;
+	}
+	*tok = s;
+	if ((rc = mm_parse_offset(s, val, neg)) < 0 && cut != NULL)
+		*cut = saved;
+	/* Not an offset, with a name before a ':': another file's line. */
+	if (rc < 0 && strchr(line, ':') != NULL) {
+		*tok = line;
+		return -EXDEV;
+	}
+	if (rc < 0 && cut != NULL)
+		*cut = '\0';
+	return rc;
+}
+
 void
 mm_bytes_free(struct mm_bytes *b)
 {

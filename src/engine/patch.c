@@ -255,8 +255,7 @@ mm_patch_parse_offsets(struct mm_patch *p, const unsigned char *text,
 {
 	struct mm_edit e = *template;
 	struct lines l;
-	size_t flen = file != NULL ? strlen(file) : 0;
-	char *s;
+	char *s, *tok;
 	int rc, hasnul;
 
 	if ((rc = lines_init(p, &l, text, len)) < 0)
@@ -264,17 +263,14 @@ mm_patch_parse_offsets(struct mm_patch *p, const unsigned char *text,
 	while ((s = lines_next(&l, &hasnul)) != NULL) {
 		if (hasnul)
 			return fail(p, MM_PATCH_SYNTAX, -EINVAL, l.no, s);
-		if (*s == '\0')
+		rc = mm_parse_offset_line(s, file, &e.mag, &e.neg, &tok, NULL);
+		if (rc == 1)
 			continue;
-		/* "FILE:OFFSET" from mmfind -H, for this very FILE only. */
-		if (flen > 0 && strncmp(s, file, flen) == 0 && s[flen] == ':')
-			for (s += flen + 1; is_blank((unsigned char)*s); s++)
-				;
-		if ((rc = mm_parse_offset(s, &e.mag, &e.neg)) < 0)
-			return fail(p, strchr(s, ':') != NULL ?
-			    MM_PATCH_OTHER_FILE : MM_PATCH_BAD_OFFSET, rc,
-			    l.no, s);
-		e.tok = s;
+		if (rc == -EXDEV)
+			return fail(p, MM_PATCH_OTHER_FILE, -EINVAL, l.no, tok);
+		if (rc < 0)
+			return fail(p, MM_PATCH_BAD_OFFSET, rc, l.no, tok);
+		e.tok = tok;
 		e.line = l.no;
 		if ((rc = mm_patch_add(p, &e)) < 0)
 			return rc;

@@ -73,6 +73,14 @@ long_options() {
 	refute_line -- "-C"
 }
 
+@test "mmread completes --whole-line, which takes no value" {
+	comp "mmread --wh"
+	assert_output "--whole-line"
+	[[ "$stderr" != *"nospace"* ]]
+	comp "mmread log.txt - --wh"
+	assert_output "--whole-line"
+}
+
 @test "an option taking a value completes with = and no space" {
 	comp "mmfind --ra"
 	assert_output "--radix="

@@ -60,6 +60,32 @@ hex_is(const char *s, int wild, const char *want, size_t len,
 		mm_bytes_free(&b);
 }
 
+/*
+ * A line of offsets for FILE: RC, and with RC 0 the offset, its text
+ * and (WANTREST not NULL: with a COUNT) what follows it.
+ */
+static void
+line_is(const char *line, const char *file, int wantrc, uint64_t want,
+    int wantneg, const char *wanttok, const char *wantrest)
+{
+	char buf[256], *tok = NULL, *rest = NULL;
+	uint64_t v = 0;
+	int neg = -1, rc, good;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	rc = mm_parse_offset_line(buf, file, &v, &neg, &tok,
+	    wantrest != NULL ? &rest : NULL);
+	good = rc == wantrc;
+	if (good && rc <= 0 && wanttok != NULL)
+		good = tok != NULL && strcmp(tok, wanttok) == 0;
+	if (good && rc == 0)
+		good = v == want && neg == wantneg && (wantrest == NULL ||
+		    (rest != NULL && strcmp(rest, wantrest) == 0));
+	ok(good, "line '%s' of '%s': rc %d (got %d, tok '%s', rest '%s')",
+	    line, file != NULL ? file : "(none)", wantrc, rc,
+	    tok != NULL ? tok : "", rest != NULL ? rest : "");
+}
+
 static void
 hex_err(const char *s, int wild, size_t wantpos)
 {
@@ -149,6 +175,29 @@ main(void)
 	ok(mm_offset_resolve(0, 1, 0, &v) == 0 && v == 0, "-0 of 0 is 0");
 	ok(mm_offset_resolve(99, 0, 10, &v) == 0 && v == 99,
 	    "positive offsets are not checked against the size here");
+
+	/* Lines of mmfind -a output, as mmpatch and mmread take them. */
+	line_is("42", "f.bin", 0, 42, 0, "42", NULL);
+	line_is("  0x10 \r", "f.bin", 0, 16, 0, "0x10", NULL);
+	line_is("-4", NULL, 0, 4, 1, "-4", NULL);
+	line_is("f.bin:7", "f.bin", 0, 7, 0, "7", NULL);
+	line_is("f.bin: 7", "f.bin", 0, 7, 0, "7", NULL);
+	line_is("my file.bin:7", "my file.bin", 0, 7, 0, "7", "");
+	line_is("g.bin:7", "f.bin", -EXDEV, 0, 0, "g.bin:7", NULL);
+	line_is("f.bin:7", NULL, -EXDEV, 0, 0, "f.bin:7", NULL);
+	line_is("f.bin:7", "f", -EXDEV, 0, 0, "f.bin:7", NULL);
+	line_is("other file:7 3", "f.bin", -EXDEV, 0, 0, "other file:7 3",
+	    "");
+	line_is("", "f.bin", 1, 0, 0, NULL, NULL);
+	line_is(" \t ", "f.bin", 1, 0, 0, NULL, "");
+	line_is("seven", "f.bin", -EINVAL, 0, 0, "seven", NULL);
+	line_is("16E", "f.bin", -ERANGE, 0, 0, "16E", NULL);
+	/* Without REST the whole line is the offset; with it, a COUNT. */
+	line_is("5 6", "f.bin", -EINVAL, 0, 0, "5 6", NULL);
+	line_is("5 6", "f.bin", 0, 5, 0, "5", "6");
+	line_is("f.bin:0x5\t 6 ", "f.bin", 0, 5, 0, "0x5", "6");
+	line_is("five 6", "f.bin", -EINVAL, 0, 0, "five", "");
+	line_is("5", "f.bin", 0, 5, 0, "5", "");
 
 	hex_is("deadbeef", 0, "\xde\xad\xbe\xef", 4, NULL);
 	hex_is("DE AD:be\tef\n", 0, "\xde\xad\xbe\xef", 4, NULL);
