@@ -209,6 +209,25 @@ PY
 	cmp f want
 }
 
+@test "mmfind --replace in a 9 MiB file, mapped or read, as bytes.replace" {
+	need_python
+	"$PYTHON3" - <<'PY'
+import random
+r = random.Random(3)
+d = bytearray(r.randbytes(9 << 20))
+for _ in range(5000):
+    p = r.randrange(len(d) - 8)
+    d[p:p + 4] = b'abcd'
+open('g', 'wb').write(d)
+open('want', 'wb').write(bytes(d).replace(b'abcd', b'WXYZ'))
+PY
+	for io in auto mmap read; do
+		cp g f
+		run -0 mmfind --io=$io --replace=WXYZ abcd f
+		cmp f want || fail "--io=$io differs"
+	done
+}
+
 @test "mmfind --replace with -i, -x ??, -P and -s/-E matches as python's re.sub" {
 	need_python
 	seeded g
