@@ -16,6 +16,8 @@
 #include "applet.h"
 #include "engine/scan.h"
 #include "findout.h"
+#include "applets/findreplace.h"
+#include "applets/findwalk.h"
 
 struct opts {
 	struct mm_bytes	*pats;
@@ -39,6 +41,9 @@ struct opts {
 	int		 hex_given;	/* -x: --patterns-from lines are hex */
 	int		 no_pats;	/* patterns came from files, maybe none */
 	struct fo_opts	 fo;
+	int		 recursive;
+	char		*replace, *replace_hex, *undo;
+	int		 dry_run, sync, no_lock;
 };
 
 /* Per file: what the engine's matches turn into. */
@@ -563,11 +568,13 @@ stream_id(const char *path, struct stat *st)
  * no worker could start (nothing searched).  *DETACHED says workers
  * still search files past the last that counts (-q matched, or output
  * failed): they end with the process, so nothing they use may be freed.
+ * REGULAR[i] (REGULAR may be NULL) says a walk found ops[i] a regular
+ * file: no stream, and no stat needed to tell.
  */
 static int
 find_parallel(const struct opts *o, const struct mm_matcher *re,
-    const char **ops, int n, int show, int nthreads, struct job **jobsp,
-    int *detached)
+    const char **ops, const unsigned char *regular, int n, int show,
+    int nthreads, struct job **jobsp, int *detached)
 {
 	struct pool *p;
 	struct worker *w;
@@ -588,7 +595,8 @@ find_parallel(const struct opts *o, const struct mm_matcher *re,
 	for (i = 0; i < n; i++) {
 		p->jobs[i].path = ops[i];
 		p->jobs[i].after = -1;
-		if (!stream_id(ops[i], &sts[i])) {
+		if ((regular != NULL && regular[i]) ||
+		    !stream_id(ops[i], &sts[i])) {
 			sts[i].st_ino = 0;
 			sts[i].st_dev = 0;
 			sts[i].st_mode = 0;
@@ -911,6 +919,40 @@ check_opts(struct opts *o)
 	return 0;
 }
 
+/* --replace's options from mmfind's, checked; 0 or EXIT_FAIL. */
+static int
+replace_opts(struct replace *r, const struct opts *o, struct mm_matcher *re)
+{
+	if (o->replace == NULL && o->replace_hex == NULL) {
+		if (o->undo != NULL || o->dry_run || o->sync || o->no_lock)
+			return app_usage("--%s needs --replace or "
+			    "--replace-hex", o->undo != NULL ? "undo" :
+			    o->dry_run ? "dry-run" : o->sync ? "sync" :
+			    "no-lock");
+		return 0;
+	}
+	r->pats = o->pats;
+	r->npats = o->npats;
+	r->icase = o->icase;
+	r->re = re;
+	r->start = o->start;
+	r->end = o->end;
+	r->maxcount = o->maxcount;
+	r->io = o->io;
+	r->text = o->replace;
+	r->hex = o->replace_hex;
+	r->undo = o->undo;
+	r->dry_run = o->dry_run;
+	r->sync = o->sync;
+	r->no_lock = o->no_lock;
+	r->count = o->count;
+	r->files_with = o->files_with;
+	r->quiet = o->quiet;
+	r->reverse = o->reverse;
+	r->overlap = o->overlap;
+	return find_replace_check(r);
+}
+
 static const char *usage_ops =
     "[OPTION]... PATTERN [FILE]...\n"
     "   or: mmfind [OPTION]... -x HEX|-e TEXT|-f FILE|-P RE [FILE]...";
@@ -991,23 +1033,48 @@ find_main(int argc, const char **argv)
 		{ "progress", '\0', POPT_ARG_NONE, &o.progress, 0,
 		    "show progress on standard error (a terminal; not while "
 		    "several files are searched at once)", NULL },
+		{ "recursive", 'R', POPT_ARG_NONE, &o.recursive, 0,
+		    "search the files below each directory FILE (no FILE: "
+		    "the current directory), in path order; symbolic links "
+		    "below it are not followed", NULL },
+		{ "replace", '\0', POPT_ARG_STRING, &o.replace, 0,
+		    "replace every match in place with TEXT, of the same "
+		    "length, as one all-or-nothing batch", "TEXT" },
+		{ "replace-hex", '\0', POPT_ARG_STRING, &o.replace_hex, 0,
+		    "the same, with the bytes of HEX", "HEX" },
+		{ "dry-run", '\0', POPT_ARG_NONE, &o.dry_run, 0,
+		    "with --replace: print 'OFFSET: OLDHEX -> NEWHEX' per "
+		    "match, change nothing", NULL },
+		{ "undo", '\0', POPT_ARG_STRING, &o.undo, 0,
+		    "with --replace: first save an mmpatch script that undoes "
+		    "it in UNDO, a new file", "UNDO" },
+		{ "sync", '\0', POPT_ARG_NONE, &o.sync, 0,
+		    "with --replace: flush the written pages to storage "
+		    "before exit", NULL },
+		{ "no-lock", '\0', POPT_ARG_NONE, &o.no_lock, 0,
+		    "with --replace: do not take the exclusive lock (flock)",
+		    NULL },
 		APP_COMMON_OPTIONS
 		POPT_TABLEEND
 	};
 	struct mm_matcher re;
 	struct timespec t0;
 	char *wre = NULL;
+	struct replace rp;
+	struct walk w;
 	poptContext pc;
 	const char **ops;
-	const char *stdin_only[] = { "-", NULL };
+	const char *stdin_only[] = { "-", NULL }, *dot[] = { ".", NULL };
 	struct opts po;
 	struct job *jobs = NULL;
 	int n, i, st, show, any = 0, failed = 0, have_re = 0;
-	int nthreads, last, detached = 0;
+	int nthreads, last, detached = 0, outfail = 0;
 	size_t n0;
 
 	memset(&o, 0, sizeof(o));
 	memset(&re, 0, sizeof(re));
+	memset(&rp, 0, sizeof(rp));
+	memset(&w, 0, sizeof(w));
 	o.threads = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
@@ -1066,13 +1133,29 @@ find_main(int argc, const char **argv)
 		}
 		have_re = 1;
 	}
-	if (n == 0) {
+	if ((st = replace_opts(&rp, &o, have_re ? &re : NULL)) != 0)
+		goto done;
+	/* -R without FILE: the current directory, as grep -r. */
+	if (o.recursive) {
+		if ((st = find_walk(&w, n > 0 ? ops : dot, n > 0 ? n : 1,
+		    n == 0)) != 0)
+			goto done;
+		ops = w.paths;
+		n = (int)w.n;
+	} else if (n == 0) {
 		ops = stdin_only;
 		n = 1;
 	}
-	show = o.with_name || (n > 1 && !o.no_name);
+	show = o.with_name || ((n > 1 || w.walked) && !o.no_name);
 	if (o.no_name)
 		show = 0;
+	if (rp.with.len > 0) {
+		st = find_replace_files(&rp, ops, n, show);
+		if (w.failed && st < 128)
+			st = EXIT_FAIL;
+		goto done;
+	}
+	failed = w.failed;
 	/* Several files: -j is how many are searched at once. */
 	nthreads = n > 1 && o.threads_s == NULL ? online_cpus() : o.threads;
 	if (nthreads > n)
@@ -1082,8 +1165,8 @@ find_main(int argc, const char **argv)
 		po = o;
 		po.threads = 1;
 		po.progress = 0;
-		last = find_parallel(&po, have_re ? &re : NULL, ops, n, show,
-		    nthreads, &jobs, &detached);
+		last = find_parallel(&po, have_re ? &re : NULL, ops,
+		    w.regular, n, show, nthreads, &jobs, &detached);
 	}
 	for (i = 0; i < n; i++) {
 		int r;
@@ -1095,7 +1178,7 @@ find_main(int argc, const char **argv)
 		if (r == 3) {
 			any = o.quiet ? 1 : any;
 			if (!o.quiet)
-				failed = 1;
+				failed = outfail = 1;
 			break;
 		}
 		if (r == 2)
@@ -1104,7 +1187,7 @@ find_main(int argc, const char **argv)
 			any = 1;
 	}
 	if (o.json && !o.quiet && !o.count && !o.files_with &&
-	    !o.files_without && !failed && fo_summary(&t0) < 0)
+	    !o.files_without && !outfail && fo_summary(&t0) < 0)
 		failed = 1;
 	if (o.quiet && any)
 		st = EXIT_OK;
@@ -1146,6 +1229,11 @@ done:
 	free(o.max);
 	free(o.threads_s);
 	free(o.io_s);
+	free(o.replace);
+	free(o.replace_hex);
+	free(o.undo);
+	find_replace_free(&rp);
+	find_walk_free(&w);
 	app_popt_free(pc);
 	return app_finish(st);
 }

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "applet.h"
-#include "engine/patch.h"
+#include "applets/batch.h"
 
 static const char *usage_ops = "[OPTION]... FILE OFFSET [TEXT]\n"
     "   or: mmpatch [OPTION]... --script=SCRIPT FILE";
@@ -23,199 +23,17 @@ struct opts {
 	int	 dry_run, verbose, sync, no_lock, resume;
 };
 
-/* Where the edits came from, for messages: "SRC:LINE: ". */
-struct source {
-	const char	*name;		/* NULL: the command line */
-};
-
 static const char *
 src_name(const char *path)
 {
 	return strcmp(path, "-") == 0 ? "standard input" : path;
 }
 
-/* "fix.patch:3: " for an edit read from a file, "" for the command line. */
-static const char *
-where(const struct source *src, size_t line)
-{
-	static char buf[4096];
-
-	if (src->name == NULL || line == 0)
-		return "";
-	snprintf(buf, sizeof(buf), "%s:%zu: ", src->name, line);
-	return buf;
-}
-
-/* At most 32 bytes as hex, then "...", for a message. */
-static const char *
-short_hex(const unsigned char *p, size_t len)
-{
-	static char buf[2 * 32 + 4];
-	size_t n = len < 32 ? len : 32;
-
-	mm_hex_format(p, n, buf);
-	if (n < len)
-		strcat(buf, "...");
-	if (len == 0)
-		strcpy(buf, "(nothing)");
-	return buf;
-}
-
-static int
-parse_message(const struct mm_patch *p, const struct source *src)
-{
-	const struct mm_patch_error *er = &p->err;
-	const char *w = where(src, er->line);
-
-	switch (er->why) {
-	case MM_PATCH_SYNTAX:
-		return app_error("%sexpected 'OFFSET NEWHEX [OLDHEX]'%s", w,
-		    src->name != NULL && strcmp(src->name, "standard input")
-		    == 0 ? " or one offset" : "");
-	case MM_PATCH_BAD_OFFSET:
-		if (er->rc == -ERANGE)
-			return app_error("%soffset '%s' is too large (the "
-			    "limit is 2^63-1)", w, er->tok);
-		return app_error("%sinvalid offset '%s'", w, er->tok);
-	case MM_PATCH_OTHER_FILE:
-		return app_error("%s'%s' is not an offset in this file",
-		    w, er->tok);
-	case MM_PATCH_BAD_HEX:
-		return app_error("%sinvalid hex '%s' at character %zu%s", w,
-		    er->tok, er->pos + 1, er->tok[er->pos] == '\0' ?
-		    " (an odd number of digits)" : "");
-	case MM_PATCH_TOO_MANY:
-		return app_error("%sthe data repeated is larger than the "
-		    "largest file (2^63-1 bytes)", w);
-	case MM_PATCH_EXPECT_LEN:
-		return app_error("%sOLDHEX has %zu bytes but NEWHEX has %"
-		    PRIu64 "; they must be of one length", w, er->explen,
-		    er->total);
-	default:
-		return app_error("%s", app_strerror(er->rc));
-	}
-}
-
-/* Words a failed check or apply; returns the exit status. */
-static int
-check_message(const struct mm_patch *p, const struct source *src,
-    const char *path, off_t size0)
-{
-	const struct mm_patch_error *er = &p->err;
-	const struct mm_edit *e = er->edit < p->n ? &p->e[er->edit] : NULL;
-	const char *w = where(src, er->line);
-	intmax_t size = (intmax_t)p->f->size;
-
-	switch (er->why) {
-	case MM_PATCH_BEFORE_START:
-		return app_error("%s: %soffset %s is before the start of the "
-		    "file (size %jd)", path, w, er->tok, size);
-	case MM_PATCH_PAST_END:
-		return app_error("%s: %soffset %s is past the end of the file "
-		    "(size %jd)", path, w, er->tok, size);
-	case MM_PATCH_TOO_LONG:
-		return app_error("%s: %s%" PRIu64 " bytes at offset %s would "
-		    "pass the end of the file (size %jd)", path, w, e->total,
-		    er->tok, size);
-	case MM_PATCH_OVERLAP:
-		if (p->e[er->other].line != 0)
-			return app_error("%s: %sthe edit at offset %" PRIu64
-			    " overlaps the edit of line %zu, at offset %" PRIu64
-			    " (edits in one batch must not overlap)", path, w,
-			    e->off, p->e[er->other].line, p->e[er->other].off);
-		return app_error("%s: %sthe edit at offset %" PRIu64
-		    " overlaps the edit at offset %" PRIu64 " (edits in one "
-		    "batch must not overlap)", path, w, e->off,
-		    p->e[er->other].off);
-	case MM_PATCH_MISMATCH:
-		if (e->explen > (uint64_t)size - e->off)
-			app_error("%s: %sthe file ends before the %zu expected "
-			    "bytes at offset %" PRIu64 "; nothing written",
-			    path, w, e->explen, e->off);
-		else {
-			char found[2 * 32 + 4];
-
-			strcpy(found, short_hex(er->found, er->foundlen));
-			app_error("%s: %sthe bytes at offset %" PRIu64
-			    " are %s, not %s; nothing written", path, w, e->off,
-			    found, short_hex(e->expect, e->explen));
-		}
-		return EXIT_NO;
-	default:
-		break;
-	}
-	if (er->rc == -EIO && size < (intmax_t)size0)
-		return app_error("%s: the file shrank from %jd to %jd bytes "
-		    "while it was patched", path, (intmax_t)size0, size);
-	if (er->rc == -ENOSPC)
-		return app_error("%s: no space left on the device for the "
-		    "bytes to write; nothing written", path);
-	return app_file_error(path, er->rc);
-}
-
-/* Print "OFFSET: OLDHEX -> NEWHEX" per edit, to standard output or error. */
-static int
-report(const struct mm_patch *p, FILE *fp)
-{
-	static char hex[2 * 4096 + 1];
-	const struct mm_edit *e;
-	size_t i, n, done;
-	uint64_t r;
-	int rc = 0;
-
-#define PUT(s, l) do {							\
-	if (fp == stdout)						\
-		rc = app_write((s), (l));				\
-	else if (fwrite((s), 1, (l), fp) != (l))			\
-		rc = -EIO;						\
-} while (0)
-	for (i = 0; i < p->n && rc == 0; i++) {
-		e = &p->e[i];
-		if (e->total == 0)
-			continue;
-		n = (size_t)snprintf(hex, sizeof(hex), "%" PRIu64 ": ",
-		    e->off);
-		PUT(hex, n);
-		for (done = 0; done < e->total && rc == 0; done += n) {
-			n = e->total - done < 4096 ? (size_t)(e->total - done) :
-			    4096;
-			mm_hex_format(e->old + done, n, hex);
-			PUT(hex, 2 * n);
-		}
-		PUT(" -> ", 4);
-		for (r = 0; r < e->repeat && rc == 0; r++) {
-			for (done = 0; done < e->len && rc == 0; done += n) {
-				n = e->len - done < 4096 ? e->len - done : 4096;
-				mm_hex_format(e->data + done, n, hex);
-				PUT(hex, 2 * n);
-			}
-		}
-		PUT("\n", 1);
-	}
-#undef PUT
-	return rc;
-}
-
-/* What the undo script says about itself in its first line. */
-static const char *
-undo_comment(const char *path, const char *undo)
-{
-	static char buf[8192];
-	char *s;
-
-	snprintf(buf, sizeof(buf), "mmpatch undo script; apply with: "
-	    "mmpatch --script=%s %s", undo, path);
-	for (s = buf; *s != '\0'; s++)
-		if (*s == '\n' || *s == '\r')
-			*s = '?';
-	return buf;
-}
-
 /* Build the edit list from the command line, standard input or a script. */
 static int
 build(struct mm_patch *p, const struct opts *o, const char *path,
     const char *offstr, struct mm_bytes *data, struct mm_bytes *expect,
-    struct source *src)
+    struct batch *b)
 {
 	struct mm_bytes in;
 	struct mm_edit t;
@@ -248,10 +66,10 @@ build(struct mm_patch *p, const struct opts *o, const char *path,
 	if (o->script != NULL) {
 		if ((rc = mm_bytes_file(o->script, &in)) < 0)
 			return app_file_error(src_name(o->script), rc);
-		src->name = src_name(o->script);
+		b->src = src_name(o->script);
 		rc = mm_patch_parse_script(p, in.data, in.len);
 		mm_bytes_free(&in);
-		return rc < 0 ? parse_message(p, src) : 0;
+		return rc < 0 ? batch_parse_message(p, b) : 0;
 	}
 	t.data = data->data;
 	t.len = data->len;
@@ -261,84 +79,34 @@ build(struct mm_patch *p, const struct opts *o, const char *path,
 	if (strcmp(offstr, "-") == 0) {
 		if ((rc = mm_bytes_file("-", &in)) < 0)
 			return app_file_error("standard input", rc);
-		src->name = "standard input";
+		b->src = "standard input";
 		rc = mm_patch_parse_offsets(p, in.data, in.len, path, &t);
 		mm_bytes_free(&in);
-		return rc < 0 ? parse_message(p, src) : 0;
+		return rc < 0 ? batch_parse_message(p, b) : 0;
 	}
 	if (app_offset("offset", offstr, &t.mag, &t.neg))
 		return EXIT_FAIL;
 	t.tok = offstr;
 	if (mm_patch_add(p, &t) < 0)
-		return parse_message(p, src);
+		return batch_parse_message(p, b);
 	return 0;
 }
 
 static int
 run(const struct opts *o, const char *path, struct mm_patch *p,
-    const struct source *src)
+    struct batch *b)
 {
-	struct mm_undo u = { -1, NULL, 0, 0 };
 	struct mm_file f;
-	off_t size0;
-	int rc, sig = 0, st = EXIT_OK;
+	int st;
 
 	if (app_open_change(&f, path, o->dry_run, o->no_lock) != 0)
 		return EXIT_FAIL;
-	size0 = f.size;
-	if (!o->dry_run)
-		mm_signals_hold();
-	if (mm_patch_check(p, &f) < 0) {
-		st = check_message(p, src, path, size0);
-		goto release;
-	}
-	/* Interrupted while checking: nothing has changed yet, stop here. */
-	if (!o->dry_run && mm_signals_pending())
-		goto release;
-	if (o->dry_run) {
-		if (report(p, stdout) < 0)
-			st = EXIT_FAIL;
-		goto out;
-	}
-	if (o->undo != NULL && (rc = mm_patch_save_undo(p, o->undo,
-	    undo_comment(path, o->undo), &u)) < 0) {
-		if (rc == -EINVAL)
-			st = app_error("%s: the undo file cannot be the file "
-			    "being patched; nothing written", o->undo);
-		else if (rc == -EEXIST)
-			st = app_error("%s: the undo file exists already (an "
-			    "undo is never overwritten); nothing written",
-			    o->undo);
-		else
-			st = app_error("%s: cannot save the undo script: %s; "
-			    "nothing written", o->undo, app_strerror(rc));
-		goto release;
-	}
-	if (mm_patch_apply(p) < 0) {
-		st = check_message(p, src, path, size0);
-		/* The undo of a change that did not happen would mislead. */
-		if (u.name != NULL) {
-			if (mm_patch_unchanged(p) == 1) {
-				if ((rc = mm_undo_remove(&u)) < 0)
-					app_error("%s: cannot remove the undo "
-					    "script: %s", o->undo,
-					    app_strerror(rc));
-			} else
-				app_error("%s: kept: %s may be partly changed; "
-				    "'mmpatch --resume --script=%s %s' undoes "
-				    "it", o->undo, path, o->undo, path);
-		}
-		goto release;
-	}
-	if (o->verbose)
-		report(p, stderr);
-release:
-	if (!o->dry_run)
-		sig = mm_signals_release();
-	if (sig != 0)
-		st = 128 + sig;
-out:
-	mm_undo_close(&u);
+	b->path = path;
+	b->undo = o->undo;
+	b->prefix = "";
+	b->dry_run = o->dry_run;
+	b->verbose = o->verbose;
+	st = batch_run(b, &f, p);
 	mm_patch_free(p);
 	mm_close(&f);
 	return st;
@@ -388,7 +156,7 @@ patch_main(int argc, const char **argv)
 	};
 	struct mm_bytes data, expect;
 	struct mm_patch p;
-	struct source src = { NULL };
+	struct batch b;
 	poptContext pc;
 	const char **ops, *path, *offstr = NULL;
 	int n, st, sources;
@@ -396,6 +164,7 @@ patch_main(int argc, const char **argv)
 	memset(&o, 0, sizeof(o));
 	memset(&data, 0, sizeof(data));
 	memset(&expect, 0, sizeof(expect));
+	memset(&b, 0, sizeof(b));
 	mm_patch_init(&p, 0);
 	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
 		return EXIT_FAIL;
@@ -471,9 +240,9 @@ patch_main(int argc, const char **argv)
 	p.flags = (o.undo != NULL || o.dry_run || o.verbose ?
 	    MM_PATCH_KEEP_OLD : 0) | (o.sync ? MM_PATCH_SYNC : 0) |
 	    (o.resume ? MM_PATCH_RESUME : 0);
-	if ((st = build(&p, &o, path, offstr, &data, &expect, &src)) != 0)
+	if ((st = build(&p, &o, path, offstr, &data, &expect, &b)) != 0)
 		goto done;
-	st = run(&o, path, &p, &src);
+	st = run(&o, path, &p, &b);
 done:
 	mm_patch_free(&p);
 	mm_bytes_free(&data);

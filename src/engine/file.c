@@ -53,12 +53,20 @@ mm_pagesize(void)
 static int
 is_pseudo(int fd, const struct stat *st)
 {
+	/* The last device seen to be no pseudo file system: one fstatfs
+	   per device, not per file, when a walk opens thousands. */
+	static __thread dev_t real_dev;
+	static __thread int have_real_dev;
 	struct statfs sfs;
 	unsigned char c;
 
-	if (fstatfs(fd, &sfs) == 0 && (sfs.f_type == PROC_SUPER_MAGIC ||
-	    sfs.f_type == SYSFS_MAGIC || sfs.f_type == DEBUGFS_MAGIC))
-		return 1;
+	if (!have_real_dev || st->st_dev != real_dev) {
+		if (fstatfs(fd, &sfs) == 0 && (sfs.f_type == PROC_SUPER_MAGIC ||
+		    sfs.f_type == SYSFS_MAGIC || sfs.f_type == DEBUGFS_MAGIC))
+			return 1;
+		real_dev = st->st_dev;
+		have_real_dev = 1;
+	}
 	return st->st_size == 0 && pread(fd, &c, 1, 0) == 1;
 }
 
@@ -140,16 +148,20 @@ mm_open(struct mm_file *f, const char *path, enum mm_access access, int flags)
 
 	/*
 	 * Look before opening: opening a FIFO for reading blocks until a
-	 * writer comes, which a writing applet must never wait for.
+	 * writer comes, which a writing applet must never wait for.  A
+	 * reader reads a FIFO anyway, and the fstat below tells it all.
 	 */
-	if (stat(path, &st) == 0) {
-		if ((rc = kind_of(&st, &f->kind)) < 0)
-			return rc;
-		if (f->kind == MM_KIND_STREAM && (flags & MM_OPEN_MAPPED))
-			return -ENODEV;
-	} else if (errno != ENOENT || !(flags & MM_OPEN_CREATE) ||
-	    (flags & MM_OPEN_NOCREAT))
-		return -errno;
+	if (access != MM_ACCESS_READ || flags != 0) {
+		if (stat(path, &st) == 0) {
+			if ((rc = kind_of(&st, &f->kind)) < 0)
+				return rc;
+			if (f->kind == MM_KIND_STREAM &&
+			    (flags & MM_OPEN_MAPPED))
+				return -ENODEV;
+		} else if (errno != ENOENT || !(flags & MM_OPEN_CREATE) ||
+		    (flags & MM_OPEN_NOCREAT))
+			return -errno;
+	}
 
 	oflags = (access == MM_ACCESS_WRITE ? O_RDWR : O_RDONLY) | O_CLOEXEC;
 	if (flags & MM_OPEN_CREATE)
@@ -164,7 +176,9 @@ mm_open(struct mm_file *f, const char *path, enum mm_access access, int flags)
 		f->kind = MM_KIND_STREAM;
 	if (rc == 0 && f->kind == MM_KIND_STREAM && (flags & MM_OPEN_MAPPED))
 		rc = -ENODEV;
-	if (rc == 0)
+	if (rc == 0 && f->kind == MM_KIND_REGULAR)
+		f->size = st.st_size;
+	else if (rc == 0)
 		rc = mm_file_stat(f);
 	if (rc < 0) {
 		mm_close(f);

@@ -1382,8 +1382,15 @@ static int
 take_sample(void *arg)
 {
 	struct prep *p = arg;
+	size_t cap = p->len / 8;
 
-	p->n = mm_sample(p->hay, p->len, p->sample, SAMPLE);
+	/*
+	 * A small file is searched in less time than a histogram of 64 KiB
+	 * takes: an eighth of it (4 KiB at least) ranks its bytes well
+	 * enough.
+	 */
+	cap = cap < 4096 ? 4096 : cap > SAMPLE ? SAMPLE : cap;
+	p->n = mm_sample(p->hay, p->len, p->sample, cap);
 	return 0;
 }
 
@@ -1405,7 +1412,8 @@ scan_mapped(struct mm_scan *sc, struct mm_file *f, uint64_t start,
 		pr.len = map.len;
 		pr.n = 0;
 		pr.sample = map.len > 0 ? malloc(SAMPLE) : NULL;
-		rc = pr.sample != NULL ? mm_guard(take_sample, &pr) : 0;
+		rc = pr.sample == NULL ? 0 : f->kind == MM_KIND_MEMORY ?
+		    take_sample(&pr) : mm_guard(take_sample, &pr);
 		if (rc == 0)
 			rc = mm_matcher_literals(&lit, sc->pats, sc->npats,
 			    sc->mflags, pr.sample, pr.n);
@@ -1424,12 +1432,15 @@ scan_mapped(struct mm_scan *sc, struct mm_file *f, uint64_t start,
 	w.hay = map.data;
 	w.base = start;
 	w.len = end - start;
+	/* Memory raises no SIGBUS: no guard, and no mask saved for it. */
 	if (sc->flags & MM_SCAN_REVERSE)
-		rc = mm_guard(reverse_seq, &w);
+		rc = f->kind == MM_KIND_MEMORY ? reverse_seq(&w) :
+		    mm_guard(reverse_seq, &w);
 	else if (sc->threads > 1 && sc->m->re == NULL && w.len > BLOCK)
 		rc = forward_threads(&w, sc->threads);
 	else
-		rc = mm_guard(forward_seq, &w);
+		rc = f->kind == MM_KIND_MEMORY ? forward_seq(&w) :
+		    mm_guard(forward_seq, &w);
 	hits_free(&w.rh);
 	free(w.ck);
 	rc2 = mm_unmap(&map);
@@ -1437,6 +1448,45 @@ scan_mapped(struct mm_scan *sc, struct mm_file *f, uint64_t start,
 	if (rc == STOPPED)
 		return w.stop;
 	return rc < 0 ? rc : rc2;
+}
+
+/*
+ * A small file without holes is read whole with one pread and searched
+ * in memory, as a mapped one is: a walk over a tree of small files pays
+ * open, fstat, read and close per file, not a sample read, a second
+ * read, readahead advice and a guard as well.
+ */
+#define SMALL_FILE	((uint64_t)256 << 10)
+
+/*
+ * Search [START, END) of F, END at most SMALL_FILE, from one read of
+ * [0, END).  *DONE 0: not searched so (the read came short, as when the
+ * file shrinks, or no memory), for the caller to search it as usual.
+ */
+static int
+scan_small(struct mm_scan *sc, struct mm_file *f, uint64_t start,
+    uint64_t end, int *done)
+{
+	struct mm_file mf;
+	unsigned char *buf;
+	int rc;
+
+	*done = 0;
+	if ((buf = malloc(end > 0 ? (size_t)end : 1)) == NULL)
+		return 0;
+	if (mm_transfer(f->fd, buf, (size_t)end, 0, 0) < 0) {
+		free(buf);
+		return 0;
+	}
+	mf = *f;
+	mf.kind = MM_KIND_MEMORY;
+	mf.mem = buf;
+	mf.size = (off_t)end;
+	mf.close_fd = 0;
+	rc = scan_mapped(sc, &mf, start, end);
+	free(buf);
+	*done = 1;
+	return rc;
 }
 
 /* Python's slice index: negative from the end, clamped to [0, size]. */
@@ -1771,6 +1821,14 @@ mm_scan_file(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
 		end = (uint64_t)f->size;
 	if (start > end)
 		return 0;
+	if (f->kind == MM_KIND_REGULAR && sc.io != MM_IO_MAP &&
+	    end <= SMALL_FILE && !mm_has_holes(f, 0, end)) {
+		int done;
+
+		rc = scan_small(&sc, f, start, end, &done);
+		if (done)
+			return rc;
+	}
 	if (sc.io == MM_IO_AUTO)
 		sc.io = mm_io_choose(f, start, end);
 	if (sc.io == MM_IO_MAP && !mm_has_holes(f, start, end))

@@ -146,6 +146,21 @@ long_options() {
 	assert_line "disk.img"
 }
 
+@test "--undo and --script complete file names; -R and --replace are offered" {
+	comp "mmfind --undo=d"
+	assert_output "$(printf 'data.bin\ndisk.img')"
+	comp "mmpatch --undo d"
+	assert_output "$(printf 'data.bin\ndisk.img')"
+	comp "mmpatch --script=d"
+	assert_output "$(printf 'data.bin\ndisk.img')"
+	comp "mmfind --repl"
+	assert_line -- "--replace="
+	assert_line -- "--replace-hex="
+	[ "${#lines[@]}" = 2 ]
+	comp "mmfind --recur"
+	assert_output "--recursive"
+}
+
 @test "operands that look like negative numbers count as operands" {
 	comp "mmread -- disk.img -4 "
 	assert_output ""

@@ -1,0 +1,53 @@
+/*
+ * findreplace.h - mmfind --replace: every match of a file replaced in
+ * place by bytes of the same length, as one mmpatch batch (batch.h).
+ */
+#ifndef FINDREPLACE_H
+#define FINDREPLACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/scan.h"
+
+struct replace {
+	/* What to find, as mmfind's options say it. */
+	const struct mm_bytes	*pats;
+	size_t			 npats;
+	int			 icase;
+	struct mm_matcher	*re;		/* or NULL: the literals */
+	const char		*start, *end;	/* -s, -E; NULL: not given */
+	uint64_t		 maxcount;	/* UINT64_MAX: no limit */
+	enum mm_io		 io;
+	/* What to write, and how. */
+	const char		*text, *hex;	/* --replace, --replace-hex */
+	struct mm_bytes		 with;		/* the bytes (find_replace_check) */
+	const char		*undo;
+	int			 dry_run, sync, no_lock;
+	/* What to say. */
+	int			 count, files_with, quiet;
+	/* Options that cannot go with a replacement. */
+	int			 reverse, overlap;
+};
+
+/*
+ * Before any file: the replacement's bytes into R's with, and the
+ * options checked together (a literal pattern of another length than
+ * the replacement is a usage error).  0, or EXIT_FAIL after a message.
+ */
+int	find_replace_check(struct replace *r);
+
+/*
+ * Replace in the N files OPS, one batch per file, in order, prefixing
+ * reports with "FILE:" when SHOW.  A file that fails is reported and
+ * left as it was; the others go on.  Returns the exit status: 0 if
+ * any file changed (or would, with --dry-run), 1 if nothing matched,
+ * 2 if any file failed, 128 + a signal that stopped it all.
+ */
+int	find_replace_files(const struct replace *r, const char *const *ops,
+	    int n, int show);
+
+/* Free what find_replace_check made. */
+void	find_replace_free(struct replace *r);
+
+#endif /* FINDREPLACE_H */
