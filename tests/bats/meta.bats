@@ -98,6 +98,21 @@ applets() {
 	done
 }
 
+@test "the man pages name no option that no applet has" {
+	known=" $(for a in $(applets); do "mm$a" --help; done |
+	    grep -o -- '--[a-z][a-z-]*' | sort -u | tr '\n' ' ') "
+	# Other programs' options, and the popt aliases of an example.
+	known+=" --offset --length --punch-hole --reflink"
+	known+=" --with-bash-completion-dir --elf --dump "
+	for page in "$MM_SRCDIR"/man/*.1; do
+		for opt in $(grep -o -- '\\-\\-[a-z][a-z\\-]*' "$page" |
+		    sed 's/\\//g' | sort -u); do
+			[[ "$known" == *" $opt "* ]] ||
+			    fail "${page##*/} names $opt, which no applet has"
+		done
+	done
+}
+
 @test "every applet has its own Bats file" {
 	for a in $(applets); do
 		[ -f "$MM_SRCDIR/tests/bats/$a.bats" ] ||
