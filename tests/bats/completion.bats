@@ -44,7 +44,7 @@ long_options() {
 
 @test "mmutils completes its own options before an applet" {
 	comp "mmutils --"
-	assert_output "$(printf '%s\n' --help --list --version | sort)"
+	assert_output "$(printf '%s\n' --help --list --usage --version | sort)"
 }
 
 @test "every applet link completes every long option of its --help" {

@@ -24,6 +24,12 @@ applets() {
 	assert_output --partial "Usage: mmutils APPLET"
 	run -0 --separate-stderr mmutils --version
 	assert_output --regexp '^mmutils \(mmutils\) [0-9]+\.[0-9]+\.[0-9]+$'
+	# --usage: the synopsis that --help starts with, and nothing else.
+	run -0 --separate-stderr mmutils --usage
+	assert_equal "$stderr" ""
+	assert_line --index 0 --partial "Usage: mmutils APPLET"
+	assert_equal "${#lines[@]}" 3
+	assert_equal "$output" "$(mmutils --help | head -3)"
 	run -2 --separate-stderr mmutils
 	[[ "$stderr" == *"Try 'mmutils --help'"* ]]
 }
