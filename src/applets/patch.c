@@ -80,11 +80,23 @@ short_hex(const unsigned char *p, size_t len)
 	return buf;
 }
 
+/*
+ * Words an edit that does not parse.  One read from a script or standard
+ * input is named as every other error of a batch is, "FILE: SRC:LINE: ",
+ * so one form tells where, whatever went wrong.
+ */
 static int
-parse_message(const struct mm_patch *p, const struct source *src)
+parse_message(const struct mm_patch *p, const struct source *src,
+    const char *path)
 {
 	const struct mm_patch_error *er = &p->err;
-	const char *w = where(src, er->line);
+	const char *at = where(src, er->line);
+	char w[4096 + 64];
+
+	if (*at != '\0')
+		snprintf(w, sizeof(w), "%s: %s", path, at);
+	else
+		w[0] = '\0';
 
 	switch (er->why) {
 	case MM_PATCH_SYNTAX:
@@ -270,7 +282,7 @@ build(struct mm_patch *p, const struct opts *o, const char *path,
 		src->name = src_name(o->script);
 		rc = mm_patch_parse_script(p, in.data, in.len);
 		mm_bytes_free(&in);
-		return rc < 0 ? parse_message(p, src) : 0;
+		return rc < 0 ? parse_message(p, src, path) : 0;
 	}
 	t.data = data->data;
 	t.len = data->len;
@@ -283,13 +295,13 @@ build(struct mm_patch *p, const struct opts *o, const char *path,
 		src->name = "standard input";
 		rc = mm_patch_parse_offsets(p, in.data, in.len, path, &t);
 		mm_bytes_free(&in);
-		return rc < 0 ? parse_message(p, src) : 0;
+		return rc < 0 ? parse_message(p, src, path) : 0;
 	}
 	if (app_offset("offset", offstr, &t.mag, &t.neg))
 		return EXIT_FAIL;
 	t.tok = offstr;
 	if (mm_patch_add(p, &t) < 0)
-		return parse_message(p, src);
+		return parse_message(p, src, path);
 	return 0;
 }
 

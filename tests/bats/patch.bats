@@ -133,9 +133,9 @@ teardown() {
 	head -c 32 /dev/zero >z.bin
 	before=$(sum z.bin)
 	run -2 --separate-stderr mmpatch z.bin - -x 7f <<<$'1\nother.bin:3\n'
-	assert_equal "$stderr" "mmpatch: standard input:2: 'other.bin:3' is not an offset in this file"
+	assert_equal "$stderr" "mmpatch: z.bin: standard input:2: 'other.bin:3' is not an offset in this file"
 	run -2 --separate-stderr mmpatch z.bin - -x 7f <<<$'1\n2\nthree\n'
-	assert_equal "$stderr" "mmpatch: standard input:3: invalid offset 'three'"
+	assert_equal "$stderr" "mmpatch: z.bin: standard input:3: invalid offset 'three'"
 	run -2 --separate-stderr mmpatch z.bin - -x 7f7f <<<$'4\n0\n5\n'
 	assert_equal "$stderr" "mmpatch: z.bin: standard input:3: the edit at offset 5 overlaps the edit of line 1, at offset 4 (edits in one batch must not overlap)"
 	run -2 --separate-stderr mmpatch z.bin - -x 7f <<<$'0\n31\n32\n'
@@ -201,7 +201,7 @@ EOF
 	before=$(sum t.txt)
 	printf '0 41\n1 42\n2 43\n3 4g\n' >bad.patch
 	run -2 --separate-stderr mmpatch --script=bad.patch t.txt
-	assert_equal "$stderr" "mmpatch: bad.patch:4: invalid hex '4g' at character 2"
+	assert_equal "$stderr" "mmpatch: t.txt: bad.patch:4: invalid hex '4g' at character 2"
 	printf '0 41\n1 42\n\n99 43\n' >bad.patch
 	run -2 --separate-stderr mmpatch --script=bad.patch t.txt
 	assert_equal "$stderr" "mmpatch: t.txt: bad.patch:4: offset 99 is past the end of the file (size 12)"
@@ -210,7 +210,7 @@ EOF
 	[[ "$stderr" == "mmpatch: t.txt: bad.patch:2: the bytes at offset 1 are 65, not 00"* ]]
 	printf '0 41\n1\n' >bad.patch
 	run -2 --separate-stderr mmpatch --script=bad.patch t.txt
-	assert_equal "$stderr" "mmpatch: bad.patch:2: expected 'OFFSET NEWHEX [OLDHEX]'"
+	assert_equal "$stderr" "mmpatch: t.txt: bad.patch:2: expected 'OFFSET NEWHEX [OLDHEX]'"
 	printf '0 4141\n1 42\n' >bad.patch
 	run -2 --separate-stderr mmpatch --script=bad.patch t.txt
 	[[ "$stderr" == *"bad.patch:2: the edit at offset 1 overlaps the edit of line 1"* ]]
@@ -549,7 +549,7 @@ PY
 	run -2 --separate-stderr mmpatch log 3 -x '' --expect=45
 	printf '0 41\n3 5741524e 4552524f52\n' >bad.patch
 	run -2 --separate-stderr mmpatch --script=bad.patch log
-	assert_equal "$stderr" "mmpatch: bad.patch:2: OLDHEX has 5 bytes but NEWHEX has 4; they must be of one length"
+	assert_equal "$stderr" "mmpatch: log: bad.patch:2: OLDHEX has 5 bytes but NEWHEX has 4; they must be of one length"
 	assert_equal "$(sum log)" "$before"
 	run -0 --separate-stderr mmpatch log 3 -x 41 --repeat=5 --expect-text=ERROR
 	[ "$(cat log)" = "an AAAAA here, an ERROR there" ]
