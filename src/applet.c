@@ -105,6 +105,12 @@ app_strerror(int err)
 	}
 }
 
+const char *
+app_s(uintmax_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 int
 app_file_error(const char *file, int err)
 {
@@ -416,8 +422,9 @@ app_shrank(const char *path, struct mm_file *f, off_t size0, int err,
 		    "space there, or give it through a pipe)", path);
 	if (f->size >= size0)
 		return 0;
-	return app_error("%s: the file shrank from %jd to %jd bytes while "
-	    "%s", path, (intmax_t)size0, (intmax_t)f->size, doing);
+	return app_error("%s: the file shrank from %jd to %jd byte%s while "
+	    "%s", path, (intmax_t)size0, (intmax_t)f->size,
+	    app_s((uintmax_t)f->size), doing);
 }
 
 /* app_write itself: standard output, whoever captures. */

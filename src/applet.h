@@ -119,6 +119,9 @@ int	app_finish(int status);
 /* Have exit() check standard output too, if app_finish never ran. */
 void	app_finish_at_exit(void);
 
+/* "s" unless N is 1, for messages: "%ju byte%s", n, app_s(n). */
+const char *app_s(uintmax_t n);
+
 /* The description of an errno value for messages about FILE. */
 const char *app_strerror(int err);
 

@@ -277,11 +277,12 @@ advise(const char *path, const struct mm_advice *a, const char *offstr,
 	}
 	if (o->verbose) {
 		uint64_t ps = mm_pagesize(), lo = start - start % ps;
+		uint64_t pages = len == 0 ? 0 :
+		    (start + len - lo + ps - 1) / ps;
 
-		fprintf(stderr, "%s: %s: %s: %" PRIu64 " bytes from offset "
-		    "%" PRIu64 " (%" PRIu64 " pages)\n", app_name, path,
-		    a->name, len, start, len == 0 ? 0 :
-		    (start + len - lo + ps - 1) / ps);
+		fprintf(stderr, "%s: %s: %s: bytes [%" PRIu64 ", %" PRIu64
+		    ") (%" PRIu64 " page%s)\n", app_name, path, a->name,
+		    start, start + len, pages, app_s(pages));
 		if (o->wait)
 			fprintf(stderr, "%s: %s: %" PRIu64 "/%" PRIu64
 			    " pages resident\n", app_name, path,

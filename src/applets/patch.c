@@ -119,9 +119,9 @@ parse_message(const struct mm_patch *p, const struct source *src,
 		return app_error("%sthe data repeated is larger than the "
 		    "largest file (2^63-1 bytes)", w);
 	case MM_PATCH_EXPECT_LEN:
-		return app_error("%sOLDHEX has %zu bytes but NEWHEX has %"
+		return app_error("%sOLDHEX has %zu byte%s but NEWHEX has %"
 		    PRIu64 "; they must be of one length", w, er->explen,
-		    er->total);
+		    app_s(er->explen), er->total);
 	default:
 		return app_error("%s", app_strerror(er->rc));
 	}
@@ -145,9 +145,9 @@ check_message(const struct mm_patch *p, const struct source *src,
 		return app_error("%s: %soffset %s is past the end of the file "
 		    "(size %jd)", path, w, er->tok, size);
 	case MM_PATCH_TOO_LONG:
-		return app_error("%s: %s%" PRIu64 " bytes at offset %s would "
+		return app_error("%s: %s%" PRIu64 " byte%s at offset %s would "
 		    "pass the end of the file (size %jd)", path, w, e->total,
-		    er->tok, size);
+		    app_s(e->total), er->tok, size);
 	case MM_PATCH_OVERLAP:
 		if (p->e[er->other].line != 0)
 			return app_error("%s: %sthe edit at offset %" PRIu64
@@ -161,8 +161,8 @@ check_message(const struct mm_patch *p, const struct source *src,
 	case MM_PATCH_MISMATCH:
 		if (e->explen > (uint64_t)size - e->off)
 			app_error("%s: %sthe file ends before the %zu expected "
-			    "bytes at offset %" PRIu64 "; nothing written",
-			    path, w, e->explen, e->off);
+			    "byte%s at offset %" PRIu64 "; nothing written",
+			    path, w, e->explen, app_s(e->explen), e->off);
 		else {
 			char found[2 * 32 + 4];
 
@@ -176,8 +176,9 @@ check_message(const struct mm_patch *p, const struct source *src,
 		break;
 	}
 	if (er->rc == -EIO && size < (intmax_t)size0)
-		return app_error("%s: the file shrank from %jd to %jd bytes "
-		    "while it was patched", path, (intmax_t)size0, size);
+		return app_error("%s: the file shrank from %jd to %jd byte%s "
+		    "while it was patched", path, (intmax_t)size0, size,
+		    app_s((uintmax_t)size));
 	if (er->rc == -ENOSPC)
 		return app_error("%s: no space left on the device for the "
 		    "bytes to write; nothing written", path);
@@ -266,15 +267,16 @@ build(struct mm_patch *p, const struct opts *o, const char *path,
 		char times[64] = "";
 
 		if (repeat != 1)
-			snprintf(times, sizeof(times), " (%zu bytes %" PRIu64
-			    " times)", data->len, repeat);
+			snprintf(times, sizeof(times), " (%zu byte%s %" PRIu64
+			    " times)", data->len, app_s(data->len), repeat);
 		if (data->len != 0 && repeat > MM_OFF_MAX / data->len)
-			return app_usage("the expectation has %zu bytes but "
+			return app_usage("the expectation has %zu byte%s but "
 			    "the data written is larger than the largest "
-			    "file", expect->len);
-		return app_usage("the expectation has %zu bytes but the data "
+			    "file", expect->len, app_s(expect->len));
+		return app_usage("the expectation has %zu byte%s but the data "
 		    "written has %" PRIu64 "%s; they must be of one length",
-		    expect->len, (uint64_t)data->len * repeat, times);
+		    expect->len, app_s(expect->len),
+		    (uint64_t)data->len * repeat, times);
 	}
 	if (o->script != NULL) {
 		if ((rc = mm_bytes_file(o->script, &in)) < 0)

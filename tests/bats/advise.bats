@@ -243,7 +243,7 @@ with open(sys.argv[1], "r+b") as f:
 @test "mmadvise -v says what was done" {
 	run -0 --separate-stderr mmadvise -v data.bin willneed 100 10
 	assert_output ""
-	assert_equal "$stderr" "mmadvise: data.bin: willneed: 10 bytes from offset 100 (1 pages)"
+	assert_equal "$stderr" "mmadvise: data.bin: willneed: bytes [100, 110) (1 page)"
 }
 
 @test "pageout after cold reclaims the cached pages of the file" {

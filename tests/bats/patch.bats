@@ -74,7 +74,7 @@ teardown() {
 	: >empty
 	run -0 --separate-stderr mmpatch empty 0 -x ''
 	run -2 --separate-stderr mmpatch empty 0 x
-	[[ "$stderr" == "mmpatch: empty: 1 bytes at offset 0 would pass the end of the file (size 0)" ]]
+	[[ "$stderr" == "mmpatch: empty: 1 byte at offset 0 would pass the end of the file (size 0)" ]]
 	[ ! -s empty ]
 	run -2 --separate-stderr mmpatch t.txt 13 -x ''
 	[[ "$stderr" == *"offset 13 is past the end"* ]]
@@ -96,7 +96,7 @@ teardown() {
 @test "mmpatch --expect with empty data holds only as an empty expectation" {
 	before=$(sum t.txt)
 	run -2 --separate-stderr mmpatch t.txt 12 -x '' --expect=41
-	[[ "$stderr" == "mmpatch: the expectation has 1 bytes but the data written has 0; they must be of one length"* ]]
+	[[ "$stderr" == "mmpatch: the expectation has 1 byte but the data written has 0; they must be of one length"* ]]
 	run -2 --separate-stderr mmpatch t.txt - -x '' --expect-text=h <<<$'0\n12'
 	assert_equal "$(sum t.txt)" "$before"
 	run -0 mmpatch t.txt 12 -x '' --expect-text=
@@ -139,7 +139,7 @@ teardown() {
 	run -2 --separate-stderr mmpatch z.bin - -x 7f7f <<<$'4\n0\n5\n'
 	assert_equal "$stderr" "mmpatch: z.bin: standard input:3: the edit at offset 5 overlaps the edit of line 1, at offset 4 (edits in one batch must not overlap)"
 	run -2 --separate-stderr mmpatch z.bin - -x 7f <<<$'0\n31\n32\n'
-	assert_equal "$stderr" "mmpatch: z.bin: standard input:3: 1 bytes at offset 32 would pass the end of the file (size 32)"
+	assert_equal "$stderr" "mmpatch: z.bin: standard input:3: 1 byte at offset 32 would pass the end of the file (size 32)"
 	run -0 mmpatch z.bin 8 -x 01
 	before=$(sum z.bin)
 	run -1 --separate-stderr mmpatch z.bin - -x 7f --expect=00 <<<$'0\n8\n'
@@ -545,7 +545,7 @@ PY
 	[[ "$stderr" == *"5 bytes but the data written has 7"* ]]
 	run -2 --separate-stderr mmpatch log - WARNING --expect-text=ERROR </dev/null
 	run -2 --separate-stderr mmpatch log 3 -x 41 --repeat=5 --expect=45
-	[[ "$stderr" == *"1 bytes but the data written has 5 (1 bytes 5 times)"* ]]
+	[[ "$stderr" == *"1 byte but the data written has 5 (1 byte 5 times)"* ]]
 	run -2 --separate-stderr mmpatch log 3 -x '' --expect=45
 	printf '0 41\n3 5741524e 4552524f52\n' >bad.patch
 	run -2 --separate-stderr mmpatch --script=bad.patch log
