@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
 #include <sys/vfs.h>
 
 #include <linux/magic.h>
@@ -343,6 +344,29 @@ app_offset(const char *what, const char *s, uint64_t *val, int *neg)
 	/* -0 is 0, the start, as mm_parse_offset has it. */
 	*neg = minus && *val != 0;
 	return 0;
+}
+
+int
+app_is_offset(const char *s)
+{
+	uint64_t v;
+
+	return mm_parse_size(s + (s[0] == '-'), &v) == 0;
+}
+
+int
+app_is_file(const char *s)
+{
+	struct stat st;
+
+	return stat(s, &st) == 0;
+}
+
+int
+app_misplaced(const char *what, const char *s, const char *order)
+{
+	return app_error("invalid %s '%s' (usage: %s %s)", what, s, app_name,
+	    order);
 }
 
 int

@@ -68,6 +68,15 @@ const char **app_operands(poptContext, int *count);
 int	app_size(const char *what, const char *s, uint64_t *val);
 int	app_offset(const char *what, const char *s, uint64_t *val, int *neg);
 /*
+ * Operands in another order than the applet takes them: does S parse as
+ * an OFFSET (maybe negative), does it name an existing file?  And the
+ * message for an operand S, invalid as WHAT, that fits elsewhere:
+ * "invalid WHAT 'S' (usage: APPLET ORDER)"; EXIT_FAIL.
+ */
+int	app_is_offset(const char *s);
+int	app_is_file(const char *s);
+int	app_misplaced(const char *what, const char *s, const char *order);
+/*
  * --io=MODE (OPT, NULL when not given, then $MMUTILS_IO, then auto):
  * how a scan reads.  0, or EXIT_FAIL after a usage message.
  */

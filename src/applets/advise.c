@@ -336,6 +336,35 @@ is_number(const char *s)
 }
 
 /*
+ * "mmadvise willneed big.bin", "mmadvise big.bin 0 4096 willneed": an
+ * advice name that is no file, one file (or none, alone) and at most two
+ * numbers, in
+ * another order than FILE ADVICE [OFFSET [LENGTH]].  Rather than a
+ * residency report and "willneed: No such file", say the order; else 0.
+ */
+static int
+misplaced_advice(const char **ops, int n)
+{
+	int i, advice = -1, files = 0;
+
+	if (n > 4)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (advice < 0 && mm_advice_find(ops[i]) != NULL &&
+		    !app_is_file(ops[i]))
+			advice = i;
+		else if (app_is_file(ops[i]))
+			files++;
+		else if (!is_number(ops[i]))
+			return 0;
+	}
+	if (advice < 0 || files != (n > 1))
+		return 0;
+	return app_error("'%s' is an advice, not a file (usage: mmadvise "
+	    "FILE ADVICE [OFFSET [LENGTH]])", ops[advice]);
+}
+
+/*
  * popt would take the operand after a bare "--map" for its optional
  * value; a bare "--map" means "--map=resident".
  */
@@ -456,6 +485,8 @@ advise_main(int argc, const char **argv)
 		    n > 3 ? ops[3] : NULL, &o);
 		goto done;
 	}
+	if ((st = misplaced_advice(ops, n)) != 0)
+		goto done;
 	if (o.wait || o.progress) {
 		st = app_usage("--wait and --progress go with an ADVICE");
 		goto done;

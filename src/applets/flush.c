@@ -118,6 +118,12 @@ flush_main(int argc, const char **argv)
 		st = app_usage("extra operand '%s'", ops[3]);
 		goto done;
 	}
+	/* "mmflush 0 f": the file where OFFSET goes. */
+	if (n > 1 && !app_is_offset(ops[1]) && app_is_file(ops[1]) &&
+	    app_is_offset(ops[0]) && !app_is_file(ops[0])) {
+		st = app_misplaced("offset", ops[1], "FILE [OFFSET [SIZE]]");
+		goto done;
+	}
 	st = flush_file(ops[0], n > 1 ? ops[1] : NULL, n > 2 ? ops[2] : NULL,
 	    &o);
 done:

@@ -132,6 +132,12 @@ move_main(int argc, const char **argv)
 		st = app_usage("extra operand '%s'", ops[4]);
 		goto done;
 	}
+	/* "mmmove 0 t.bin 5 5": the file where DEST goes. */
+	if (!app_is_offset(ops[1]) && app_is_file(ops[1]) &&
+	    app_is_offset(ops[0]) && !app_is_file(ops[0])) {
+		st = app_misplaced("DEST", ops[1], "FILE DEST SRC COUNT");
+		goto done;
+	}
 	/* Plain non-negative numbers, as Python's move takes them. */
 	if (app_size("DEST", ops[1], &dest) || app_size("SRC", ops[2], &src) ||
 	    app_size("COUNT", ops[3], &count)) {

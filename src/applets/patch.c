@@ -479,6 +479,15 @@ patch_main(int argc, const char **argv)
 			    "combined");
 			goto done;
 		}
+		/* "mmpatch 0 t.bin hello", "mmpatch t.bin hello 0" */
+		if (strcmp(offstr, "-") != 0 && !app_is_offset(offstr) &&
+		    ((app_is_offset(path) && !app_is_file(path) &&
+		    app_is_file(offstr)) || (n == 3 &&
+		    app_is_offset(ops[2])))) {
+			app_misplaced("offset", offstr,
+			    "FILE OFFSET [TEXT]");
+			goto done;
+		}
 		if (strcmp(offstr, "-") == 0 && o.from != NULL &&
 		    is_stdin(o.from)) {
 			app_usage("standard input cannot give both the offsets "

@@ -324,6 +324,13 @@ resize_main(int argc, const char **argv)
 	}
 	q.path = ops[0];
 	q.sizestr = ops[1];
+	/* "mmresize 1M f" would otherwise be told only that f is no size. */
+	if (mm_size_spec_parse(ops[1], &q.spec) == -EINVAL &&
+	    app_is_file(ops[1]) && !app_is_file(ops[0]) &&
+	    mm_size_spec_parse(ops[0], &q.spec) == 0) {
+		st = app_misplaced("size", ops[1], "FILE SIZE");
+		goto done;
+	}
 	if ((st = parse_size(q.sizestr, &q.spec)) != 0)
 		goto done;
 	if (o.at != NULL) {

@@ -626,3 +626,17 @@ with open(sys.argv[1], "r+b") as f:
 	mmadvise live.bin evict
 	assert_equal "$(sum live.bin)" "$want"
 }
+
+@test "mmadvise with the advice before the file names the order, does nothing" {
+	run -2 --separate-stderr mmadvise willneed data.bin
+	assert_output ""
+	assert_equal "$stderr" "mmadvise: 'willneed' is an advice, not a file (usage: mmadvise FILE ADVICE [OFFSET [LENGTH]])"
+	run -2 --separate-stderr mmadvise data.bin 0 4096 willneed
+	assert_equal "$stderr" "mmadvise: 'willneed' is an advice, not a file (usage: mmadvise FILE ADVICE [OFFSET [LENGTH]])"
+	run -2 --separate-stderr mmadvise evict
+	assert_equal "$stderr" "mmadvise: 'evict' is an advice, not a file (usage: mmadvise FILE ADVICE [OFFSET [LENGTH]])"
+	# A file of that name is a file.
+	cp data.bin willneed
+	run -0 --separate-stderr mmadvise willneed data.bin
+	assert_line --index 0 --regexp '^willneed: [0-9]+/65 pages resident'
+}

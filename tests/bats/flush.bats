@@ -197,3 +197,8 @@ C
 	assert_equal "$stderr" "mmflush: f: cannot flush bytes [0, 10000): I/O error (or the file shrank while mapped)"
 	assert_equal "$(sum f)" "$before"
 }
+
+@test "mmflush OFFSET FILE names the order" {
+	run -2 --separate-stderr mmflush 0 f
+	assert_equal "$stderr" "mmflush: invalid offset 'f' (usage: mmflush FILE [OFFSET [SIZE]])"
+}

@@ -410,3 +410,10 @@ interrupted_move() {
 	assert_equal "$stderr" "mmmove: t.bin: moved 1 byte from offset 0 to offset 9"
 	[ "$(cat t.bin)" = "ABCDEabcdA" ]
 }
+
+@test "mmmove with the file after a number names the order, moves nothing" {
+	before=$(sum t.bin)
+	run -2 --separate-stderr mmmove 0 t.bin 5 5
+	assert_equal "$stderr" "mmmove: invalid DEST 't.bin' (usage: mmmove FILE DEST SRC COUNT)"
+	assert_equal "$(sum t.bin)" "$before"
+}

@@ -723,3 +723,18 @@ print(299990, "00112233445566778899")' >script
 	[ "$(mmread -x big 0 12)" = 000102030405060708000000 ]
 	[ "$(du -k big | cut -f1)" -lt 1024 ]
 }
+
+@test "mmpatch with its operands out of order names the order, writes nothing" {
+	before=$(sum t.txt)
+	run -2 --separate-stderr mmpatch t.txt hello 0
+	assert_equal "$stderr" "mmpatch: invalid offset 'hello' (usage: mmpatch FILE OFFSET [TEXT])"
+	run -2 --separate-stderr mmpatch 0 t.txt hello
+	assert_equal "$stderr" "mmpatch: invalid offset 't.txt' (usage: mmpatch FILE OFFSET [TEXT])"
+	run -2 --separate-stderr mmpatch 0 t.txt -x 41
+	assert_equal "$stderr" "mmpatch: invalid offset 't.txt' (usage: mmpatch FILE OFFSET [TEXT])"
+	# No other order would do: no hint.
+	run -2 --separate-stderr mmpatch t.txt hello world
+	assert_equal "$stderr" "mmpatch: invalid offset 'hello'"
+	assert_equal "$(sum t.txt)" "$before"
+	[ ! -e 0 ]
+}

@@ -554,3 +554,15 @@ sys.exit(0 if ok else 1)'
 	assert_equal "$stderr" "mmresize: t.txt: cannot remove 2 bytes at offset 11: only 1 byte follows it (size 12)"
 	assert_equal "$(sum t.txt)" "$before"
 }
+
+@test "mmresize SIZE FILE names the order, creates and changes nothing" {
+	before=$(sum t.txt)
+	run -2 --separate-stderr mmresize +10 t.txt
+	assert_equal "$stderr" "mmresize: invalid size 't.txt' (usage: mmresize FILE SIZE)"
+	run -2 --separate-stderr mmresize 1M t.txt
+	assert_equal "$stderr" "mmresize: invalid size 't.txt' (usage: mmresize FILE SIZE)"
+	assert_equal "$(sum t.txt)" "$before"
+	[ ! -e +10 ] && [ ! -e 1M ]
+	run -2 --separate-stderr mmresize t.txt nosuch
+	assert_equal "$stderr" "mmresize: invalid size 'nosuch'"
+}
