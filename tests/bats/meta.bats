@@ -90,6 +90,28 @@ applets() {
 	done
 }
 
+@test "a mistyped long option is answered with the nearest one" {
+	run -2 --separate-stderr mmfind --revers A /dev/null
+	assert_equal "$stderr" "mmfind: --revers: unknown option; did you mean '--reverse'?
+Try 'mmfind --help' for more information."
+	# A unique prefix, a value, two letters swapped, an included table.
+	run -2 --separate-stderr mmfind --overl -a A /dev/null
+	assert_equal "${stderr%%$'\n'*}" "mmfind: --overl: unknown option; did you mean '--overlap'?"
+	run -2 --separate-stderr mmpatch --scrpt=fix.patch f
+	assert_equal "${stderr%%$'\n'*}" "mmpatch: --scrpt=fix.patch: unknown option; did you mean '--script'?"
+	run -2 --separate-stderr mmadvise --wiat f willneed
+	assert_equal "${stderr%%$'\n'*}" "mmadvise: --wiat: unknown option; did you mean '--wait'?"
+	run -2 --separate-stderr mmread --verison
+	assert_equal "${stderr%%$'\n'*}" "mmread: --verison: unknown option; did you mean '--version'?"
+	run -2 --separate-stderr mmflush --hepl
+	assert_equal "${stderr%%$'\n'*}" "mmflush: --hepl: unknown option; did you mean '--help'?"
+	# Nothing near, or two as near: no guess.
+	run -2 --separate-stderr mmfind --frobnicate A /dev/null
+	assert_equal "${stderr%%$'\n'*}" "mmfind: --frobnicate: unknown option"
+	run -2 --separate-stderr mmread --h f
+	assert_equal "${stderr%%$'\n'*}" "mmread: --h: unknown option"
+}
+
 @test "every applet has a man page that names each of its long options" {
 	for a in $(applets); do
 		page="$MM_SRCDIR/man/mm$a.1"
