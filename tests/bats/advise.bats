@@ -640,3 +640,25 @@ with open(sys.argv[1], "r+b") as f:
 	run -0 --separate-stderr mmadvise willneed data.bin
 	assert_line --index 0 --regexp '^willneed: [0-9]+/65 pages resident'
 }
+
+# The example of mmadvise(1) under "Prefetch only what is missing", as a
+# shell script.
+man_prefetch_example() {
+	sed -n '/^Prefetch only what is missing/,/^\.RE/p' \
+	    "$MM_SRCDIR/man/mmadvise.1" | sed -n 's/^\.B //p' |
+	    sed 's/^"\(.*\)"$/\1/; s/\\-/-/g'
+}
+
+@test "the man page's prefetch of what is missing makes a 64 MiB file wholly resident" {
+	head -c 64M /dev/zero >data.db
+	cold data.db
+	# Half of it in already: the example fetches the rest.
+	mmadvise --wait data.db willneed 16M 32M
+	script=$(man_prefetch_example)
+	[[ "$script" == *"--map=missing data.db"* ]] || fail "no example: $script"
+	run -0 --separate-stderr bash -c "$script"
+	[ -z "$stderr" ]
+	run -0 mmadvise data.db
+	n=$((64 * 1024 * 1024 / PS))
+	assert_output "data.db: $n/$n pages resident (100%)"
+}
