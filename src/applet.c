@@ -106,6 +106,12 @@ app_strerror(int err)
 	}
 }
 
+const char *
+app_s(uintmax_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 int
 app_file_error(const char *file, int err)
 {
@@ -251,6 +257,8 @@ reorder(int argc, const char **argv, const struct poptOption *opts, int *outc)
 
 /* The reordered argv, which lives as long as the popt context. */
 static const char **moved;
+/* The applet's option table, for suggestions after a mistyped option. */
+static const struct poptOption *table;
 
 poptContext
 app_popt(int argc, const char **argv, const struct poptOption *opts,
@@ -259,6 +267,7 @@ app_popt(int argc, const char **argv, const struct poptOption *opts,
 	poptContext pc;
 	int n;
 
+	table = opts;
 	if ((moved = reorder(argc, argv, opts, &n)) != NULL) {
 		argc = n;
 		argv = moved;
@@ -281,19 +290,140 @@ app_popt_free(poptContext pc)
 	moved = NULL;
 }
 
+/*
+ * The edit distance of A and B, a swap of two neighbours counting as one
+ * edit ("--hepl" is one from "--help"); B at most 64 bytes.
+ */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t rows[3][65], *two, *prev, *cur, *t, i, j, d;
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (lb > 64)
+		return (size_t)-1;
+	two = rows[0];
+	prev = rows[1];
+	cur = rows[2];
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			d = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			if (prev[j] + 1 < d)
+				d = prev[j] + 1;
+			if (cur[j - 1] + 1 < d)
+				d = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && two[j - 2] + 1 < d)
+				d = two[j - 2] + 1;
+			cur[j] = d;
+		}
+		t = two;
+		two = prev;
+		prev = cur;
+		cur = t;
+	}
+	return prev[lb];
+}
+
+struct guess {
+	const char	*bad;		/* without "--" and "=VALUE" */
+	size_t		 badlen;
+	const char	*prefixed;	/* the one option BAD begins, if one */
+	int		 prefixes;
+	const char	*near;		/* the nearest option, if one */
+	size_t		 dist;
+	int		 ties;
+};
+
+/* Weigh every long option of O, and of the tables it includes. */
+static void
+weigh(const struct poptOption *o, struct guess *g)
+{
+	char bad[65];
+	size_t d;
+
+	for (; o->longName != NULL || o->shortName != '\0' ||
+	    o->arg != NULL; o++) {
+		unsigned int type = o->argInfo & POPT_ARG_MASK;
+
+		if (type == POPT_ARG_INCLUDE_TABLE) {
+			weigh(o->arg, g);
+			continue;
+		}
+		if (o->longName == NULL || type == POPT_ARG_CALLBACK)
+			continue;
+		if (strncmp(o->longName, g->bad, g->badlen) == 0) {
+			g->prefixed = o->longName;
+			g->prefixes++;
+		}
+		snprintf(bad, sizeof(bad), "%.*s", (int)g->badlen, g->bad);
+		d = distance(o->longName, bad);
+		if (d < g->dist) {
+			g->near = o->longName;
+			g->dist = d;
+			g->ties = 0;
+		} else if (d == g->dist)
+			g->ties++;
+	}
+}
+
+/*
+ * The option that a mistyped "--NAME[=VALUE]" most likely meant: the one
+ * long option NAME begins, else the one nearest by edit distance, if
+ * that is near enough (a third of its letters); or NULL.
+ */
+static const char *
+suggest(const char *opt)
+{
+	struct guess g;
+
+	if (table == NULL || strncmp(opt, "--", 2) != 0 || opt[2] == '\0')
+		return NULL;
+	memset(&g, 0, sizeof(g));
+	g.bad = opt + 2;
+	g.badlen = strcspn(g.bad, "=");
+	g.dist = (size_t)-1;
+	if (g.badlen == 0 || g.badlen > 64)
+		return NULL;
+	weigh(table, &g);
+	if (g.prefixes == 1)
+		return g.prefixed;
+	if (g.near != NULL && g.ties == 0 && g.dist > 0 &&
+	    g.dist <= (g.badlen + 2) / 3)
+		return g.near;
+	return NULL;
+}
+
 int
 app_parse(poptContext pc, int (*on_opt)(poptContext, int, void *), void *ctx)
 {
+	const char *bad, *typed, *near;
+	char from[256] = "";
 	int rc, st;
 
 	while ((rc = poptGetNextOpt(pc)) > 0) {
 		if (on_opt != NULL && (st = on_opt(pc, rc, ctx)) != 0)
 			return st;
 	}
-	if (rc < -1)
-		return app_usage("%s: %s", poptBadOption(pc, POPT_BADOPTION_NOALIAS),
-		    poptStrerror(rc));
-	return 0;
+	if (rc >= -1)
+		return 0;
+	/*
+	 * The option as popt saw it, after alias expansion: a bad option
+	 * inside an alias is named, with the alias it came from.
+	 */
+	bad = poptBadOption(pc, 0);
+	typed = poptBadOption(pc, POPT_BADOPTION_NOALIAS);
+	if (bad == NULL)
+		bad = typed;
+	if (typed != NULL && strcmp(typed, bad) != 0)
+		snprintf(from, sizeof(from), " (from the alias %s)", typed);
+	if (rc == POPT_ERROR_BADOPT && (near = suggest(bad)) != NULL)
+		return app_usage("%s: %s%s; did you mean '--%s'?", bad,
+		    poptStrerror(rc), from, near);
+	return app_usage("%s: %s%s", bad, poptStrerror(rc), from);
 }
 
 const char **
@@ -353,6 +483,29 @@ app_is_stdin(const char *path)
 		return 1;
 	return fstat(STDIN_FILENO, &in) == 0 && stat(path, &st) == 0 &&
 	    st.st_dev == in.st_dev && st.st_ino == in.st_ino;
+}
+
+int
+app_is_offset(const char *s)
+{
+	uint64_t v;
+
+	return mm_parse_size(s + (s[0] == '-'), &v) == 0;
+}
+
+int
+app_is_file(const char *s)
+{
+	struct stat st;
+
+	return stat(s, &st) == 0;
+}
+
+int
+app_misplaced(const char *what, const char *s, const char *order)
+{
+	return app_error("invalid %s '%s' (usage: %s %s)", what, s, app_name,
+	    order);
 }
 
 int
@@ -432,8 +585,9 @@ app_shrank(const char *path, struct mm_file *f, off_t size0, int err,
 		    "space there, or give it through a pipe)", path);
 	if (f->size >= size0)
 		return 0;
-	return app_error("%s: the file shrank from %jd to %jd bytes while "
-	    "%s", path, (intmax_t)size0, (intmax_t)f->size, doing);
+	return app_error("%s: the file shrank from %jd to %jd byte%s while "
+	    "%s", path, (intmax_t)size0, (intmax_t)f->size,
+	    app_s((uintmax_t)f->size), doing);
 }
 
 /* app_write itself: standard output, whoever captures. */

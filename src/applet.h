@@ -73,6 +73,15 @@ int	app_offset(const char *what, const char *s, uint64_t *val, int *neg);
  */
 int	app_is_stdin(const char *path);
 /*
+ * Operands in another order than the applet takes them: does S parse as
+ * an OFFSET (maybe negative), does it name an existing file?  And the
+ * message for an operand S, invalid as WHAT, that fits elsewhere:
+ * "invalid WHAT 'S' (usage: APPLET ORDER)"; EXIT_FAIL.
+ */
+int	app_is_offset(const char *s);
+int	app_is_file(const char *s);
+int	app_misplaced(const char *what, const char *s, const char *order);
+/*
  * --io=MODE (OPT, NULL when not given, then $MMUTILS_IO, then auto):
  * how a scan reads.  0, or EXIT_FAIL after a usage message.
  */
@@ -125,6 +134,9 @@ int	app_emit(int fd, const void *, size_t);
 int	app_finish(int status);
 /* Have exit() check standard output too, if app_finish never ran. */
 void	app_finish_at_exit(void);
+
+/* "s" unless N is 1, for messages: "%ju byte%s", n, app_s(n). */
+const char *app_s(uintmax_t n);
 
 /* The description of an errno value for messages about FILE. */
 const char *app_strerror(int err);

@@ -60,13 +60,20 @@ list(FILE *fp, int described)
 	}
 }
 
-static int
-usage(void)
+/* The synopsis: all of --usage, the start of --help. */
+static void
+synopsis(void)
 {
 	printf("Usage: mmutils APPLET [OPTION]... [ARGUMENT]...\n"
 	    "   or: mmAPPLET [OPTION]... [ARGUMENT]...\n"
-	    "   or: mmutils --list | --help | --version\n"
-	    "Each operation of a memory-mapped file as a shell command.\n\n"
+	    "   or: mmutils --list | --help | --usage | --version\n");
+}
+
+static int
+usage(void)
+{
+	synopsis();
+	printf("Each operation of a memory-mapped file as a shell command.\n\n"
 	    "Applets:\n");
 	list(stdout, 1);
 	printf("\nRun 'mmutils APPLET --help' for an applet's options.\n"
@@ -120,6 +127,10 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0 ||
 	    strcmp(argv[1], "-h") == 0)
 		return usage();
+	if (strcmp(argv[1], "--usage") == 0) {
+		synopsis();
+		return app_finish(EXIT_OK);
+	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		printf("mmutils (%s) %s\n", PACKAGE, PACKAGE_VERSION);
 		return app_finish(EXIT_OK);

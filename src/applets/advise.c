@@ -277,11 +277,12 @@ advise(const char *path, const struct mm_advice *a, const char *offstr,
 	}
 	if (o->verbose) {
 		uint64_t ps = mm_pagesize(), lo = start - start % ps;
+		uint64_t pages = len == 0 ? 0 :
+		    (start + len - lo + ps - 1) / ps;
 
-		fprintf(stderr, "%s: %s: %s: %" PRIu64 " bytes from offset "
-		    "%" PRIu64 " (%" PRIu64 " pages)\n", app_name, path,
-		    a->name, len, start, len == 0 ? 0 :
-		    (start + len - lo + ps - 1) / ps);
+		fprintf(stderr, "%s: %s: %s: bytes [%" PRIu64 ", %" PRIu64
+		    ") (%" PRIu64 " page%s)\n", app_name, path, a->name,
+		    start, start + len, pages, app_s(pages));
 		if (o->wait)
 			fprintf(stderr, "%s: %s: %" PRIu64 "/%" PRIu64
 			    " pages resident\n", app_name, path,
@@ -332,6 +333,35 @@ is_number(const char *s)
 	if (*s == '-')
 		s++;
 	return mm_parse_size(s, &v) != -EINVAL;
+}
+
+/*
+ * "mmadvise willneed big.bin", "mmadvise big.bin 0 4096 willneed": an
+ * advice name that is no file, one file (or none, alone) and at most two
+ * numbers, in
+ * another order than FILE ADVICE [OFFSET [LENGTH]].  Rather than a
+ * residency report and "willneed: No such file", say the order; else 0.
+ */
+static int
+misplaced_advice(const char **ops, int n)
+{
+	int i, advice = -1, files = 0;
+
+	if (n > 4)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (advice < 0 && mm_advice_find(ops[i]) != NULL &&
+		    !app_is_file(ops[i]))
+			advice = i;
+		else if (app_is_file(ops[i]))
+			files++;
+		else if (!is_number(ops[i]))
+			return 0;
+	}
+	if (advice < 0 || files != (n > 1))
+		return 0;
+	return app_error("'%s' is an advice, not a file (usage: mmadvise "
+	    "FILE ADVICE [OFFSET [LENGTH]])", ops[advice]);
 }
 
 /*
@@ -455,6 +485,8 @@ advise_main(int argc, const char **argv)
 		    n > 3 ? ops[3] : NULL, &o);
 		goto done;
 	}
+	if ((st = misplaced_advice(ops, n)) != 0)
+		goto done;
 	if (o.wait || o.progress) {
 		st = app_usage("--wait and --progress go with an ADVICE");
 		goto done;

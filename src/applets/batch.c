@@ -44,7 +44,17 @@ int
 batch_parse_message(const struct mm_patch *p, const struct batch *b)
 {
 	const struct mm_patch_error *er = &p->err;
-	const char *w = where(b, er->line);
+	const char *at = where(b, er->line);
+	char w[4096 + 64];
+
+	/*
+	 * One read from a script or standard input is named as every other
+	 * error of a batch is, "FILE: SRC:LINE: ", so one form tells where.
+	 */
+	if (*at != '\0' && b->path != NULL)
+		snprintf(w, sizeof(w), "%s: %s", b->path, at);
+	else
+		snprintf(w, sizeof(w), "%s", at);
 
 	switch (er->why) {
 	case MM_PATCH_SYNTAX:
@@ -67,9 +77,9 @@ batch_parse_message(const struct mm_patch *p, const struct batch *b)
 		return app_error("%sthe data repeated is larger than the "
 		    "largest file (2^63-1 bytes)", w);
 	case MM_PATCH_EXPECT_LEN:
-		return app_error("%sOLDHEX has %zu bytes but NEWHEX has %"
+		return app_error("%sOLDHEX has %zu byte%s but NEWHEX has %"
 		    PRIu64 "; they must be of one length", w, er->explen,
-		    er->total);
+		    app_s(er->explen), er->total);
 	default:
 		return app_error("%s", app_strerror(er->rc));
 	}
@@ -92,9 +102,9 @@ check_message(const struct mm_patch *p, const struct batch *b, off_t size0)
 		return app_error("%s: %soffset %s is past the end of the file "
 		    "(size %jd)", path, w, er->tok, size);
 	case MM_PATCH_TOO_LONG:
-		return app_error("%s: %s%" PRIu64 " bytes at offset %s would "
+		return app_error("%s: %s%" PRIu64 " byte%s at offset %s would "
 		    "pass the end of the file (size %jd)", path, w, e->total,
-		    er->tok, size);
+		    app_s(e->total), er->tok, size);
 	case MM_PATCH_OVERLAP:
 		if (p->e[er->other].line != 0)
 			return app_error("%s: %sthe edit at offset %" PRIu64
@@ -108,8 +118,8 @@ check_message(const struct mm_patch *p, const struct batch *b, off_t size0)
 	case MM_PATCH_MISMATCH:
 		if (e->explen > (uint64_t)size - e->off)
 			app_error("%s: %sthe file ends before the %zu expected "
-			    "bytes at offset %" PRIu64 "; nothing written",
-			    path, w, e->explen, e->off);
+			    "byte%s at offset %" PRIu64 "; nothing written",
+			    path, w, e->explen, app_s(e->explen), e->off);
 		else {
 			char found[2 * 32 + 4];
 
@@ -123,8 +133,9 @@ check_message(const struct mm_patch *p, const struct batch *b, off_t size0)
 		break;
 	}
 	if (er->rc == -EIO && size < (intmax_t)size0)
-		return app_error("%s: the file shrank from %jd to %jd bytes "
-		    "while it was patched", path, (intmax_t)size0, size);
+		return app_error("%s: the file shrank from %jd to %jd byte%s "
+		    "while it was patched", path, (intmax_t)size0, size,
+		    app_s((uintmax_t)size));
 	if (er->rc == -ENOSPC)
 		return app_error("%s: no space left on the device for the "
 		    "bytes to write; nothing written", path);

@@ -55,28 +55,31 @@ flush_file(const char *path, const char *offstr, const char *sizestr,
 	if (sizestr == NULL)
 		len = (uint64_t)f.size - off;
 	else if (len > (uint64_t)f.size - off) {
-		st = app_error("%s: range %ju+%ju passes the end of the file "
-		    "(size %jd)", path, (uintmax_t)off, (uintmax_t)len,
+		st = app_error("%s: range [%ju, %ju) (%ju byte%s) passes the "
+		    "end of the file (size %jd)", path, (uintmax_t)off,
+		    (uintmax_t)(off + len), (uintmax_t)len, app_s(len),
 		    (intmax_t)f.size);
 		goto out;
 	}
 	flags = (o->async ? MS_ASYNC : MS_SYNC) |
 	    (o->invalidate ? MS_INVALIDATE : 0);
 	if ((rc = mm_flush(&f, off, len, flags, &start, &end)) < 0) {
-		st = app_error("%s: cannot flush bytes %ju to %ju: %s", path,
+		st = app_error("%s: cannot flush bytes [%ju, %ju): %s", path,
 		    (uintmax_t)off, (uintmax_t)(off + len),
 		    app_strerror(rc));
 		goto out;
 	}
 	if (o->verbose) {
+		uint64_t pages = end <= start ? 0 :
+		    (end - 1) / ps - start / ps + 1;
+
 		if (end <= start)
 			fprintf(stderr, "%s: nothing to flush\n", path);
 		else
-			fprintf(stderr, "%s: %s pages %ju-%ju (bytes %ju-%ju)"
-			    "\n", path, o->async ? "scheduled" : "flushed",
-			    (uintmax_t)(start / ps),
-			    (uintmax_t)((end - 1) / ps), (uintmax_t)start,
-			    (uintmax_t)(end - 1));
+			fprintf(stderr, "%s: %s bytes [%ju, %ju) (%ju page%s)\n",
+			    path, o->async ? "scheduled" : "flushed",
+			    (uintmax_t)start, (uintmax_t)end,
+			    (uintmax_t)pages, app_s(pages));
 	}
 out:
 	mm_close(&f);
@@ -113,6 +116,12 @@ flush_main(int argc, const char **argv)
 	}
 	if (n > 3) {
 		st = app_usage("extra operand '%s'", ops[3]);
+		goto done;
+	}
+	/* "mmflush 0 f": the file where OFFSET goes. */
+	if (n > 1 && !app_is_offset(ops[1]) && app_is_file(ops[1]) &&
+	    app_is_offset(ops[0]) && !app_is_file(ops[0])) {
+		st = app_misplaced("offset", ops[1], "FILE [OFFSET [SIZE]]");
 		goto done;
 	}
 	st = flush_file(ops[0], n > 1 ? ops[1] : NULL, n > 2 ? ops[2] : NULL,

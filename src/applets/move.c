@@ -29,9 +29,9 @@ in_file(const char *path, const char *what, uint64_t at, uint64_t count,
 		return app_error("%s: %s %" PRIu64 " is past the end of the "
 		    "file (size %" PRIu64 ")", path, what, at, size);
 	if (count > size - at)
-		return app_error("%s: %s range %" PRIu64 "..%" PRIu64 " (%"
-		    PRIu64 " bytes) passes the end of the file (size %" PRIu64
-		    ")", path, what, at, at + count, count, size);
+		return app_error("%s: %s range [%" PRIu64 ", %" PRIu64 ") (%"
+		    PRIu64 " byte%s) passes the end of the file (size %" PRIu64
+		    ")", path, what, at, at + count, count, app_s(count), size);
 	return 0;
 }
 
@@ -55,8 +55,9 @@ move_file(const struct opts *o, const char *path, uint64_t dest,
 	if (o->dry_run) {
 		/* Checked and reported; copying into a private map proves
 		 * nothing more and could need as much memory as COUNT. */
-		app_printf("would move %" PRIu64 " bytes from offset %" PRIu64
-		    " to offset %" PRIu64 "\n", count, src, dest);
+		app_printf("would move %" PRIu64 " byte%s from offset %"
+		    PRIu64 " to offset %" PRIu64 "\n", count, app_s(count),
+		    src, dest);
 		goto out;
 	}
 	mm_signals_hold();
@@ -82,8 +83,9 @@ move_file(const struct opts *o, const char *path, uint64_t dest,
 	else if (rc < 0)
 		st = app_file_error(path, rc);
 	else if (o->verbose)
-		app_error("%s: moved %" PRIu64 " bytes from offset %" PRIu64
-		    " to offset %" PRIu64, path, count, src, dest);
+		app_error("%s: moved %" PRIu64 " byte%s from offset %" PRIu64
+		    " to offset %" PRIu64, path, count, app_s(count), src,
+		    dest);
 	if (sig != 0)
 		st = 128 + sig;
 out:
@@ -128,6 +130,12 @@ move_main(int argc, const char **argv)
 	}
 	if (n > 4) {
 		st = app_usage("extra operand '%s'", ops[4]);
+		goto done;
+	}
+	/* "mmmove 0 t.bin 5 5": the file where DEST goes. */
+	if (!app_is_offset(ops[1]) && app_is_file(ops[1]) &&
+	    app_is_offset(ops[0]) && !app_is_file(ops[0])) {
+		st = app_misplaced("DEST", ops[1], "FILE DEST SRC COUNT");
 		goto done;
 	}
 	/* Plain non-negative numbers, as Python's move takes them. */

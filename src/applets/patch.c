@@ -53,15 +53,16 @@ build(struct mm_patch *p, const struct opts *o, const char *path,
 		char times[64] = "";
 
 		if (repeat != 1)
-			snprintf(times, sizeof(times), " (%zu bytes %" PRIu64
-			    " times)", data->len, repeat);
+			snprintf(times, sizeof(times), " (%zu byte%s %" PRIu64
+			    " times)", data->len, app_s(data->len), repeat);
 		if (data->len != 0 && repeat > MM_OFF_MAX / data->len)
-			return app_usage("the expectation has %zu bytes but "
+			return app_usage("the expectation has %zu byte%s but "
 			    "the data written is larger than the largest "
-			    "file", expect->len);
-		return app_usage("the expectation has %zu bytes but the data "
+			    "file", expect->len, app_s(expect->len));
+		return app_usage("the expectation has %zu byte%s but the data "
 		    "written has %" PRIu64 "%s; they must be of one length",
-		    expect->len, (uint64_t)data->len * repeat, times);
+		    expect->len, app_s(expect->len),
+		    (uint64_t)data->len * repeat, times);
 	}
 	if (o->script != NULL) {
 		if ((rc = mm_bytes_file(o->script, &in)) < 0)
@@ -215,6 +216,15 @@ patch_main(int argc, const char **argv)
 			    "combined");
 			goto done;
 		}
+		/* "mmpatch 0 t.bin hello", "mmpatch t.bin hello 0" */
+		if (strcmp(offstr, "-") != 0 && !app_is_offset(offstr) &&
+		    ((app_is_offset(path) && !app_is_file(path) &&
+		    app_is_file(offstr)) || (n == 3 &&
+		    app_is_offset(ops[2])))) {
+			app_misplaced("offset", offstr,
+			    "FILE OFFSET [TEXT]");
+			goto done;
+		}
 		if (strcmp(offstr, "-") == 0 && o.from != NULL &&
 		    app_is_stdin(o.from)) {
 			app_usage("standard input cannot give both the offsets "
@@ -240,6 +250,7 @@ patch_main(int argc, const char **argv)
 	p.flags = (o.undo != NULL || o.dry_run || o.verbose ?
 	    MM_PATCH_KEEP_OLD : 0) | (o.sync ? MM_PATCH_SYNC : 0) |
 	    (o.resume ? MM_PATCH_RESUME : 0);
+	b.path = path;
 	if ((st = build(&p, &o, path, offstr, &data, &expect, &b)) != 0)
 		goto done;
 	st = run(&o, path, &p, &b);

@@ -82,10 +82,12 @@ plan(const struct req *q, uint64_t old, struct mm_resize *r)
 		cut = q->spec.op == MM_SIZE_SHRINK ? q->spec.val :
 		    newsize < old ? old - newsize : 0;
 		if (cut > old - at)
-			return app_error("%s: cannot remove %ju bytes at "
-			    "offset %ju: only %ju bytes follow it (size %ju)",
-			    q->path, (uintmax_t)cut, (uintmax_t)at,
-			    (uintmax_t)(old - at), (uintmax_t)old);
+			return app_error("%s: cannot remove %ju byte%s at "
+			    "offset %ju: only %ju %s it (size %ju)",
+			    q->path, (uintmax_t)cut, app_s(cut),
+			    (uintmax_t)at, (uintmax_t)(old - at),
+			    old - at == 1 ? "byte follows" : "bytes follow",
+			    (uintmax_t)old);
 	}
 	if ((rc = mm_resize_plan(old, newsize, q->at_given, at, r)) < 0)
 		return app_file_error(q->path, rc);
@@ -104,8 +106,8 @@ report(FILE *fp, const char *path, const struct mm_resize *r, int created,
 	uint64_t n = newsize > old ? newsize - old : old - newsize;
 	const char *how;
 
-	fprintf(fp, "%s: %ju -> %ju bytes", path, (uintmax_t)old,
-	    (uintmax_t)newsize);
+	fprintf(fp, "%s: %ju -> %ju byte%s", path, (uintmax_t)old,
+	    (uintmax_t)newsize, app_s(newsize));
 	if (created)
 		fprintf(fp, dry ? " (would be created)" : " (created)");
 	if (r->at_given && newsize != old && r->how != MM_HOW_END) {
@@ -121,12 +123,12 @@ report(FILE *fp, const char *path, const struct mm_resize *r, int created,
 			break;
 		}
 		if (dry)
-			fprintf(fp, " (would %s %ju bytes at %ju)",
+			fprintf(fp, " (would %s %ju byte%s at %ju)",
 			    newsize > old ? "insert" : "remove", (uintmax_t)n,
-			    (uintmax_t)r->at);
+			    app_s(n), (uintmax_t)r->at);
 		else
-			fprintf(fp, " (%ju bytes %s at %ju%s)", (uintmax_t)n,
-			    newsize > old ? "inserted" : "removed",
+			fprintf(fp, " (%ju byte%s %s at %ju%s)", (uintmax_t)n,
+			    app_s(n), newsize > old ? "inserted" : "removed",
 			    (uintmax_t)r->at, how);
 	}
 	fputc('\n', fp);
@@ -181,9 +183,9 @@ resize_file(const struct req *q, const struct opts *o)
 		/* There are no bytes to remove in the middle of nothing. */
 		if (q->at_given && q->spec.op == MM_SIZE_SHRINK &&
 		    q->spec.val > 0)
-			return app_error("%s: cannot remove %ju bytes: %s",
+			return app_error("%s: cannot remove %ju byte%s: %s",
 			    q->path, (uintmax_t)q->spec.val,
-			    app_strerror(rc));
+			    app_s(q->spec.val), app_strerror(rc));
 		/* Check against the empty file it would be, then create. */
 		if (plan(q, 0, &r) != 0)
 			return EXIT_FAIL;
@@ -239,9 +241,9 @@ resize_file(const struct req *q, const struct opts *o)
 	rc = mm_resize_apply(&f, &r);
 	mm_progress_end(&progress);
 	if (rc < 0) {
-		st = app_error("%s: cannot resize from %ju to %ju bytes: %s%s",
+		st = app_error("%s: cannot resize from %ju to %ju byte%s: %s%s",
 		    q->path, (uintmax_t)r.old_size, (uintmax_t)r.new_size,
-		    cause(rc, r.new_size), r.damaged ?
+		    app_s(r.new_size), cause(rc, r.new_size), r.damaged ?
 		    "; the file may be damaged" : created ?
 		    "; the new file is removed" : "; the file is unchanged");
 	} else if (o->sync && fsync(f.fd) == -1) {
@@ -322,6 +324,13 @@ resize_main(int argc, const char **argv)
 	}
 	q.path = ops[0];
 	q.sizestr = ops[1];
+	/* "mmresize 1M f" would otherwise be told only that f is no size. */
+	if (mm_size_spec_parse(ops[1], &q.spec) == -EINVAL &&
+	    app_is_file(ops[1]) && !app_is_file(ops[0]) &&
+	    mm_size_spec_parse(ops[0], &q.spec) == 0) {
+		st = app_misplaced("size", ops[1], "FILE SIZE");
+		goto done;
+	}
 	if ((st = parse_size(q.sizestr, &q.spec)) != 0)
 		goto done;
 	if (o.at != NULL) {

@@ -243,7 +243,7 @@ with open(sys.argv[1], "r+b") as f:
 @test "mmadvise -v says what was done" {
 	run -0 --separate-stderr mmadvise -v data.bin willneed 100 10
 	assert_output ""
-	assert_equal "$stderr" "mmadvise: data.bin: willneed: 10 bytes from offset 100 (1 pages)"
+	assert_equal "$stderr" "mmadvise: data.bin: willneed: bytes [100, 110) (1 page)"
 }
 
 @test "pageout after cold reclaims the cached pages of the file" {
@@ -625,4 +625,40 @@ with open(sys.argv[1], "r+b") as f:
 	assert_equal "$(sum live.bin)" "$want"
 	mmadvise live.bin evict
 	assert_equal "$(sum live.bin)" "$want"
+}
+
+@test "mmadvise with the advice before the file names the order, does nothing" {
+	run -2 --separate-stderr mmadvise willneed data.bin
+	assert_output ""
+	assert_equal "$stderr" "mmadvise: 'willneed' is an advice, not a file (usage: mmadvise FILE ADVICE [OFFSET [LENGTH]])"
+	run -2 --separate-stderr mmadvise data.bin 0 4096 willneed
+	assert_equal "$stderr" "mmadvise: 'willneed' is an advice, not a file (usage: mmadvise FILE ADVICE [OFFSET [LENGTH]])"
+	run -2 --separate-stderr mmadvise evict
+	assert_equal "$stderr" "mmadvise: 'evict' is an advice, not a file (usage: mmadvise FILE ADVICE [OFFSET [LENGTH]])"
+	# A file of that name is a file.
+	cp data.bin willneed
+	run -0 --separate-stderr mmadvise willneed data.bin
+	assert_line --index 0 --regexp '^willneed: [0-9]+/65 pages resident'
+}
+
+# The example of mmadvise(1) under "Prefetch only what is missing", as a
+# shell script.
+man_prefetch_example() {
+	sed -n '/^Prefetch only what is missing/,/^\.RE/p' \
+	    "$MM_SRCDIR/man/mmadvise.1" | sed -n 's/^\.B //p' |
+	    sed 's/^"\(.*\)"$/\1/; s/\\-/-/g'
+}
+
+@test "the man page's prefetch of what is missing makes a 64 MiB file wholly resident" {
+	head -c 64M /dev/zero >data.db
+	cold data.db
+	# Half of it in already: the example fetches the rest.
+	mmadvise --wait data.db willneed 16M 32M
+	script=$(man_prefetch_example)
+	[[ "$script" == *"--map=missing data.db"* ]] || fail "no example: $script"
+	run -0 --separate-stderr bash -c "$script"
+	[ -z "$stderr" ]
+	run -0 mmadvise data.db
+	n=$((64 * 1024 * 1024 / PS))
+	assert_output "data.db: $n/$n pages resident (100%)"
 }

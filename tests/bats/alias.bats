@@ -17,6 +17,16 @@ setup() {
 	[[ "$stderr" == *"mmfind: --elf"* ]]
 }
 
+@test "an alias that expands to a bad option names that option and the alias" {
+	echo 'mmfind alias --elf --revers -x 7f454c46' >"$HOME/.popt"
+	run -2 --separate-stderr mmfind --elf "$f"
+	assert_output ""
+	assert_equal "${stderr%%$'\n'*}" "mmfind: --revers: unknown option (from the alias --elf); did you mean '--reverse'?"
+	echo 'mmfind alias --elf --frobnicate' >"$HOME/.popt"
+	run -2 --separate-stderr mmfind --elf "$f"
+	assert_equal "${stderr%%$'\n'*}" "mmfind: --frobnicate: unknown option (from the alias --elf)"
+}
+
 @test "the alias of mmutils(1), mmfind alias --elf -x 7f454c46, works" {
 	echo 'mmfind alias --elf -x 7f454c46' >"$HOME/.popt"
 	run -0 --separate-stderr mmfind --elf "$f"

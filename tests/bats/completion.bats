@@ -44,7 +44,7 @@ long_options() {
 
 @test "mmutils completes its own options before an applet" {
 	comp "mmutils --"
-	assert_output "$(printf '%s\n' --help --list --version | sort)"
+	assert_output "$(printf '%s\n' --help --list --usage --version | sort)"
 }
 
 @test "every applet link completes every long option of its --help" {
@@ -159,6 +159,29 @@ long_options() {
 	[ "${#lines[@]}" = 2 ]
 	comp "mmfind --recur"
 	assert_output "--recursive"
+}
+
+@test "mmpatch --script and --undo complete file names" {
+	comp "mmpatch --script=d"
+	assert_output "$(printf 'data.bin\ndisk.img')"
+	comp "mmpatch --script d"
+	assert_output "$(printf 'data.bin\ndisk.img')"
+	comp "mmpatch disk.img - --undo=da"
+	assert_output "data.bin"
+	comp "mmpatch --undo "
+	assert_output "$(printf 'data.bin\ndisk.img\nsub')"
+}
+
+@test "mmadvise --map= completes resident, missing and all" {
+	comp "mmadvise --map="
+	assert_output "$(printf 'all\nmissing\nresident')"
+	comp "mmadvise disk.img --map=m"
+	assert_output "missing"
+	# The value is optional: it is never the next word, which is FILE.
+	comp "mmadvise --map d"
+	assert_output "$(printf 'data.bin\ndisk.img')"
+	comp "mmadvise --ma"
+	assert_output "--map"
 }
 
 @test "operands that look like negative numbers count as operands" {

@@ -70,22 +70,22 @@ stop_writer() {
 	assert_output ""
 	[ -z "$stderr" ]
 	run -0 --separate-stderr mmflush -v f
-	assert_equal "$stderr" "f: flushed pages 0-2 (bytes 0-9999)"
+	assert_equal "$stderr" "f: flushed bytes [0, 10000) (3 pages)"
 }
 
 @test "mmflush widens unaligned ranges to whole pages and says which" {
 	run -0 --separate-stderr mmflush -v f 100 10
-	assert_equal "$stderr" "f: flushed pages 0-0 (bytes 0-4095)"
+	assert_equal "$stderr" "f: flushed bytes [0, 4096) (1 page)"
 	run -0 --separate-stderr mmflush -v f 4096 4096
-	assert_equal "$stderr" "f: flushed pages 1-1 (bytes 4096-8191)"
+	assert_equal "$stderr" "f: flushed bytes [4096, 8192) (1 page)"
 	run -0 --separate-stderr mmflush -v f 4095 2
-	assert_equal "$stderr" "f: flushed pages 0-1 (bytes 0-8191)"
+	assert_equal "$stderr" "f: flushed bytes [0, 8192) (2 pages)"
 	run -0 --separate-stderr mmflush -v f 0x1001
-	assert_equal "$stderr" "f: flushed pages 1-2 (bytes 4096-9999)"
+	assert_equal "$stderr" "f: flushed bytes [4096, 10000) (2 pages)"
 	run -0 --separate-stderr mmflush -v f -1
-	assert_equal "$stderr" "f: flushed pages 2-2 (bytes 8192-9999)"
+	assert_equal "$stderr" "f: flushed bytes [8192, 10000) (1 page)"
 	run -0 --separate-stderr mmflush -v --async f 0 1
-	assert_equal "$stderr" "f: scheduled pages 0-0 (bytes 0-4095)"
+	assert_equal "$stderr" "f: scheduled bytes [0, 4096) (1 page)"
 	run -0 --separate-stderr mmflush --invalidate f 1K 1K
 	run -0 --separate-stderr mmflush --async --invalidate f
 }
@@ -106,7 +106,7 @@ stop_writer() {
 	run -2 --separate-stderr mmflush f 10001
 	assert_equal "$stderr" "mmflush: f: offset 10001 is past the end of the file (size 10000)"
 	run -2 --separate-stderr mmflush f 9000 1001
-	assert_equal "$stderr" "mmflush: f: range 9000+1001 passes the end of the file (size 10000)"
+	assert_equal "$stderr" "mmflush: f: range [9000, 10001) (1001 bytes) passes the end of the file (size 10000)"
 	run -2 --separate-stderr mmflush f 1 7E
 	run -2 --separate-stderr mmflush f -10001
 	assert_equal "$stderr" "mmflush: f: offset -10001 is before the start of the file (size 10000)"
@@ -164,7 +164,7 @@ stop_writer() {
 	printf 'X' | dd of=big bs=1 seek=$(( (4 << 30) + 5 )) conv=notrunc status=none
 	[ "$(dirty big $((4 << 30)) 4096)" = 1 ] || skip "written back already"
 	run -0 --separate-stderr mmflush -v big $(( (4 << 30) + 1 )) 1
-	assert_equal "$stderr" "big: flushed pages 1048576-1048576 (bytes 4294967296-4294971391)"
+	assert_equal "$stderr" "big: flushed bytes [4294967296, 4294971392) (1 page)"
 	assert_equal "$(dirty big $((4 << 30)) 4096)" 0
 }
 
@@ -179,7 +179,7 @@ stop_writer() {
 	fi
 	run -0 --separate-stderr mmflush -v f 4096 10
 	chattr -i f 2>/dev/null || true
-	assert_equal "$stderr" "f: flushed pages 1-1 (bytes 4096-8191)"
+	assert_equal "$stderr" "f: flushed bytes [4096, 8192) (1 page)"
 	assert_equal "$(dirty f)" 0
 }
 
@@ -194,6 +194,11 @@ C
 	before=$(sum f)
 	LD_PRELOAD=$PWD/eio.so ASAN_OPTIONS=verify_asan_link_order=0 \
 	    run -2 --separate-stderr mmflush f
-	assert_equal "$stderr" "mmflush: f: cannot flush bytes 0 to 10000: I/O error (or the file shrank while mapped)"
+	assert_equal "$stderr" "mmflush: f: cannot flush bytes [0, 10000): I/O error (or the file shrank while mapped)"
 	assert_equal "$(sum f)" "$before"
+}
+
+@test "mmflush OFFSET FILE names the order" {
+	run -2 --separate-stderr mmflush 0 f
+	assert_equal "$stderr" "mmflush: invalid offset 'f' (usage: mmflush FILE [OFFSET [SIZE]])"
 }

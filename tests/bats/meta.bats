@@ -24,6 +24,12 @@ applets() {
 	assert_output --partial "Usage: mmutils APPLET"
 	run -0 --separate-stderr mmutils --version
 	assert_output --regexp '^mmutils \(mmutils\) [0-9]+\.[0-9]+\.[0-9]+$'
+	# --usage: the synopsis that --help starts with, and nothing else.
+	run -0 --separate-stderr mmutils --usage
+	assert_equal "$stderr" ""
+	assert_line --index 0 --partial "Usage: mmutils APPLET"
+	assert_equal "${#lines[@]}" 3
+	assert_equal "$output" "$(mmutils --help | head -3)"
 	run -2 --separate-stderr mmutils
 	[[ "$stderr" == *"Try 'mmutils --help'"* ]]
 }
@@ -84,6 +90,28 @@ applets() {
 	done
 }
 
+@test "a mistyped long option is answered with the nearest one" {
+	run -2 --separate-stderr mmfind --revers A /dev/null
+	assert_equal "$stderr" "mmfind: --revers: unknown option; did you mean '--reverse'?
+Try 'mmfind --help' for more information."
+	# A unique prefix, a value, two letters swapped, an included table.
+	run -2 --separate-stderr mmfind --overl -a A /dev/null
+	assert_equal "${stderr%%$'\n'*}" "mmfind: --overl: unknown option; did you mean '--overlap'?"
+	run -2 --separate-stderr mmpatch --scrpt=fix.patch f
+	assert_equal "${stderr%%$'\n'*}" "mmpatch: --scrpt=fix.patch: unknown option; did you mean '--script'?"
+	run -2 --separate-stderr mmadvise --wiat f willneed
+	assert_equal "${stderr%%$'\n'*}" "mmadvise: --wiat: unknown option; did you mean '--wait'?"
+	run -2 --separate-stderr mmread --verison
+	assert_equal "${stderr%%$'\n'*}" "mmread: --verison: unknown option; did you mean '--version'?"
+	run -2 --separate-stderr mmflush --hepl
+	assert_equal "${stderr%%$'\n'*}" "mmflush: --hepl: unknown option; did you mean '--help'?"
+	# Nothing near, or two as near: no guess.
+	run -2 --separate-stderr mmfind --frobnicate A /dev/null
+	assert_equal "${stderr%%$'\n'*}" "mmfind: --frobnicate: unknown option"
+	run -2 --separate-stderr mmread --h f
+	assert_equal "${stderr%%$'\n'*}" "mmread: --h: unknown option"
+}
+
 @test "every applet has a man page that names each of its long options" {
 	for a in $(applets); do
 		page="$MM_SRCDIR/man/mm$a.1"
@@ -94,6 +122,21 @@ applets() {
 			grep -q -- "${opt//-/\\\\-}" "$page" ||
 			    grep -q -- "$opt" "$page" ||
 			    fail "man/mm$a.1 does not mention $opt"
+		done
+	done
+}
+
+@test "the man pages name no option that no applet has" {
+	known=" $(for a in $(applets); do "mm$a" --help; done |
+	    grep -o -- '--[a-z][a-z-]*' | sort -u | tr '\n' ' ') "
+	# Other programs' options, and the popt aliases of an example.
+	known+=" --offset --length --punch-hole --reflink"
+	known+=" --with-bash-completion-dir --elf --dump "
+	for page in "$MM_SRCDIR"/man/*.1; do
+		for opt in $(grep -o -- '\\-\\-[a-z][a-z\\-]*' "$page" |
+		    sed 's/\\//g' | sort -u); do
+			[[ "$known" == *" $opt "* ]] ||
+			    fail "${page##*/} names $opt, which no applet has"
 		done
 	done
 }

@@ -36,7 +36,7 @@ teardown() {
 	run -2 --separate-stderr mmmove f 1 7 2
 	assert_equal "$stderr" "mmmove: f: source 7 is past the end of the file (size 6)"
 	run -2 --separate-stderr mmmove f 5 0 2
-	assert_equal "$stderr" "mmmove: f: destination range 5..7 (2 bytes) passes the end of the file (size 6)"
+	assert_equal "$stderr" "mmmove: f: destination range [5, 7) (2 bytes) passes the end of the file (size 6)"
 	[ "$(cat f)" = frarar ]
 }
 
@@ -139,7 +139,7 @@ PY
 @test "mmmove refuses ranges past the end and leaves the file unchanged" {
 	before=$(sum t.bin)
 	run -2 --separate-stderr mmmove t.bin 0 6 5
-	assert_equal "$stderr" "mmmove: t.bin: source range 6..11 (5 bytes) passes the end of the file (size 10)"
+	assert_equal "$stderr" "mmmove: t.bin: source range [6, 11) (5 bytes) passes the end of the file (size 10)"
 	run -2 --separate-stderr mmmove t.bin 0 0 11
 	run -2 --separate-stderr mmmove t.bin 0 0 7E
 	run -2 --separate-stderr mmmove t.bin 11 0 0
@@ -397,4 +397,23 @@ interrupted_move() {
 	with_fault pwrite 2 stuck run -2 --separate-stderr mmmove mv 0 $((2 * M)) $((2 * M))
 	assert_equal "$stderr" "mmmove: mv: I/O error while bytes were moved; the file may be partly moved"
 	[ "$(sum mv)" != "$(sum orig)" ]
+}
+
+@test "mmmove's messages count one byte as 1 byte, ranges as [START, END)" {
+	before=$(sum t.bin)
+	run -2 --separate-stderr mmmove t.bin 9 0 2
+	assert_equal "$stderr" "mmmove: t.bin: destination range [9, 11) (2 bytes) passes the end of the file (size 10)"
+	run -0 --separate-stderr mmmove --dry-run t.bin 9 0 1
+	assert_output "would move 1 byte from offset 0 to offset 9"
+	assert_equal "$(sum t.bin)" "$before"
+	run -0 --separate-stderr mmmove -v t.bin 9 0 1
+	assert_equal "$stderr" "mmmove: t.bin: moved 1 byte from offset 0 to offset 9"
+	[ "$(cat t.bin)" = "ABCDEabcdA" ]
+}
+
+@test "mmmove with the file after a number names the order, moves nothing" {
+	before=$(sum t.bin)
+	run -2 --separate-stderr mmmove 0 t.bin 5 5
+	assert_equal "$stderr" "mmmove: invalid DEST 't.bin' (usage: mmmove FILE DEST SRC COUNT)"
+	assert_equal "$(sum t.bin)" "$before"
 }

@@ -74,7 +74,7 @@ teardown() {
 	: >empty
 	run -0 --separate-stderr mmpatch empty 0 -x ''
 	run -2 --separate-stderr mmpatch empty 0 x
-	[[ "$stderr" == "mmpatch: empty: 1 bytes at offset 0 would pass the end of the file (size 0)" ]]
+	[[ "$stderr" == "mmpatch: empty: 1 byte at offset 0 would pass the end of the file (size 0)" ]]
 	[ ! -s empty ]
 	run -2 --separate-stderr mmpatch t.txt 13 -x ''
 	[[ "$stderr" == *"offset 13 is past the end"* ]]
@@ -96,7 +96,7 @@ teardown() {
 @test "mmpatch --expect with empty data holds only as an empty expectation" {
 	before=$(sum t.txt)
 	run -2 --separate-stderr mmpatch t.txt 12 -x '' --expect=41
-	[[ "$stderr" == "mmpatch: the expectation has 1 bytes but the data written has 0; they must be of one length"* ]]
+	[[ "$stderr" == "mmpatch: the expectation has 1 byte but the data written has 0; they must be of one length"* ]]
 	run -2 --separate-stderr mmpatch t.txt - -x '' --expect-text=h <<<$'0\n12'
 	assert_equal "$(sum t.txt)" "$before"
 	run -0 mmpatch t.txt 12 -x '' --expect-text=
@@ -133,13 +133,13 @@ teardown() {
 	head -c 32 /dev/zero >z.bin
 	before=$(sum z.bin)
 	run -2 --separate-stderr mmpatch z.bin - -x 7f <<<$'1\nother.bin:3\n'
-	assert_equal "$stderr" "mmpatch: standard input:2: 'other.bin:3' is not an offset in this file"
+	assert_equal "$stderr" "mmpatch: z.bin: standard input:2: 'other.bin:3' is not an offset in this file"
 	run -2 --separate-stderr mmpatch z.bin - -x 7f <<<$'1\n2\nthree\n'
-	assert_equal "$stderr" "mmpatch: standard input:3: invalid offset 'three'"
+	assert_equal "$stderr" "mmpatch: z.bin: standard input:3: invalid offset 'three'"
 	run -2 --separate-stderr mmpatch z.bin - -x 7f7f <<<$'4\n0\n5\n'
 	assert_equal "$stderr" "mmpatch: z.bin: standard input:3: the edit at offset 5 overlaps the edit of line 1, at offset 4 (edits in one batch must not overlap)"
 	run -2 --separate-stderr mmpatch z.bin - -x 7f <<<$'0\n31\n32\n'
-	assert_equal "$stderr" "mmpatch: z.bin: standard input:3: 1 bytes at offset 32 would pass the end of the file (size 32)"
+	assert_equal "$stderr" "mmpatch: z.bin: standard input:3: 1 byte at offset 32 would pass the end of the file (size 32)"
 	run -0 mmpatch z.bin 8 -x 01
 	before=$(sum z.bin)
 	run -1 --separate-stderr mmpatch z.bin - -x 7f --expect=00 <<<$'0\n8\n'
@@ -201,7 +201,7 @@ EOF
 	before=$(sum t.txt)
 	printf '0 41\n1 42\n2 43\n3 4g\n' >bad.patch
 	run -2 --separate-stderr mmpatch --script=bad.patch t.txt
-	assert_equal "$stderr" "mmpatch: bad.patch:4: invalid hex '4g' at character 2"
+	assert_equal "$stderr" "mmpatch: t.txt: bad.patch:4: invalid hex '4g' at character 2"
 	printf '0 41\n1 42\n\n99 43\n' >bad.patch
 	run -2 --separate-stderr mmpatch --script=bad.patch t.txt
 	assert_equal "$stderr" "mmpatch: t.txt: bad.patch:4: offset 99 is past the end of the file (size 12)"
@@ -210,7 +210,7 @@ EOF
 	[[ "$stderr" == "mmpatch: t.txt: bad.patch:2: the bytes at offset 1 are 65, not 00"* ]]
 	printf '0 41\n1\n' >bad.patch
 	run -2 --separate-stderr mmpatch --script=bad.patch t.txt
-	assert_equal "$stderr" "mmpatch: bad.patch:2: expected 'OFFSET NEWHEX [OLDHEX]'"
+	assert_equal "$stderr" "mmpatch: t.txt: bad.patch:2: expected 'OFFSET NEWHEX [OLDHEX]'"
 	printf '0 4141\n1 42\n' >bad.patch
 	run -2 --separate-stderr mmpatch --script=bad.patch t.txt
 	[[ "$stderr" == *"bad.patch:2: the edit at offset 1 overlaps the edit of line 1"* ]]
@@ -545,11 +545,11 @@ PY
 	[[ "$stderr" == *"5 bytes but the data written has 7"* ]]
 	run -2 --separate-stderr mmpatch log - WARNING --expect-text=ERROR </dev/null
 	run -2 --separate-stderr mmpatch log 3 -x 41 --repeat=5 --expect=45
-	[[ "$stderr" == *"1 bytes but the data written has 5 (1 bytes 5 times)"* ]]
+	[[ "$stderr" == *"1 byte but the data written has 5 (1 byte 5 times)"* ]]
 	run -2 --separate-stderr mmpatch log 3 -x '' --expect=45
 	printf '0 41\n3 5741524e 4552524f52\n' >bad.patch
 	run -2 --separate-stderr mmpatch --script=bad.patch log
-	assert_equal "$stderr" "mmpatch: bad.patch:2: OLDHEX has 5 bytes but NEWHEX has 4; they must be of one length"
+	assert_equal "$stderr" "mmpatch: log: bad.patch:2: OLDHEX has 5 bytes but NEWHEX has 4; they must be of one length"
 	assert_equal "$(sum log)" "$before"
 	run -0 --separate-stderr mmpatch log 3 -x 41 --repeat=5 --expect-text=ERROR
 	[ "$(cat log)" = "an AAAAA here, an ERROR there" ]
@@ -722,4 +722,19 @@ print(299990, "00112233445566778899")' >script
 	[ "$(mmread -x big -8)" = 0102030405060708 ]
 	[ "$(mmread -x big 0 12)" = 000102030405060708000000 ]
 	[ "$(du -k big | cut -f1)" -lt 1024 ]
+}
+
+@test "mmpatch with its operands out of order names the order, writes nothing" {
+	before=$(sum t.txt)
+	run -2 --separate-stderr mmpatch t.txt hello 0
+	assert_equal "$stderr" "mmpatch: invalid offset 'hello' (usage: mmpatch FILE OFFSET [TEXT])"
+	run -2 --separate-stderr mmpatch 0 t.txt hello
+	assert_equal "$stderr" "mmpatch: invalid offset 't.txt' (usage: mmpatch FILE OFFSET [TEXT])"
+	run -2 --separate-stderr mmpatch 0 t.txt -x 41
+	assert_equal "$stderr" "mmpatch: invalid offset 't.txt' (usage: mmpatch FILE OFFSET [TEXT])"
+	# No other order would do: no hint.
+	run -2 --separate-stderr mmpatch t.txt hello world
+	assert_equal "$stderr" "mmpatch: invalid offset 'hello'"
+	assert_equal "$(sum t.txt)" "$before"
+	[ ! -e 0 ]
 }

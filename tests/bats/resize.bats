@@ -322,7 +322,7 @@ sys.exit(d != want or len(d) != 3 << 20)'
 	run -2 --separate-stderr mmresize --at=1 f -- -2000
 	assert_equal "$stderr" "mmresize: f: cannot remove 2000 bytes at offset 1: only 1023 bytes follow it (size 1024)"
 	run -2 --separate-stderr mmresize --at=-1 f -- -2
-	assert_equal "$stderr" "mmresize: f: cannot remove 2 bytes at offset 1023: only 1 bytes follow it (size 1024)"
+	assert_equal "$stderr" "mmresize: f: cannot remove 2 bytes at offset 1023: only 1 byte follows it (size 1024)"
 	# Other sizes say what the file becomes; --at only says where.
 	run -2 --separate-stderr mmresize --at=1000 f 10
 	assert_equal "$stderr" "mmresize: f: cannot remove 1014 bytes at offset 1000: only 24 bytes follow it (size 1024)"
@@ -358,7 +358,7 @@ sys.exit(d != want or len(d) != 3 << 20)'
 
 @test "mmresize --at removing from a missing file is an error and creates nothing" {
 	run -2 --separate-stderr mmresize --at=0 nosuch -- -1
-	assert_equal "$stderr" "mmresize: nosuch: cannot remove 1 bytes: No such file or directory"
+	assert_equal "$stderr" "mmresize: nosuch: cannot remove 1 byte: No such file or directory"
 	[ ! -e nosuch ]
 	run -2 --separate-stderr mmresize --dry-run --at=0 nosuch -- -1
 	[ ! -e nosuch ]
@@ -540,4 +540,29 @@ sys.exit(0 if ok else 1)'
 	run -0 mmresize sp '/4G'
 	assert_equal "$(stat -c %s sp)" $((4 * G))
 	[ "$(stat -c %b sp)" -lt 100000 ]
+}
+
+@test "mmresize's messages count one byte as 1 byte" {
+	run -0 --separate-stderr mmresize -v one.bin 1
+	assert_equal "$stderr" "one.bin: 0 -> 1 byte (created)"
+	run -0 --separate-stderr mmresize -v --at=0 t.txt +1
+	[[ "$stderr" == "t.txt: 11 -> 12 bytes (1 byte inserted at 0"* ]]
+	run -0 --separate-stderr mmresize --dry-run --at=0 t.txt -- -1
+	assert_output "t.txt: 12 -> 11 bytes (would remove 1 byte at 0)"
+	before=$(sum t.txt)
+	run -2 --separate-stderr mmresize --at=11 t.txt -- -2
+	assert_equal "$stderr" "mmresize: t.txt: cannot remove 2 bytes at offset 11: only 1 byte follows it (size 12)"
+	assert_equal "$(sum t.txt)" "$before"
+}
+
+@test "mmresize SIZE FILE names the order, creates and changes nothing" {
+	before=$(sum t.txt)
+	run -2 --separate-stderr mmresize +10 t.txt
+	assert_equal "$stderr" "mmresize: invalid size 't.txt' (usage: mmresize FILE SIZE)"
+	run -2 --separate-stderr mmresize 1M t.txt
+	assert_equal "$stderr" "mmresize: invalid size 't.txt' (usage: mmresize FILE SIZE)"
+	assert_equal "$(sum t.txt)" "$before"
+	[ ! -e +10 ] && [ ! -e 1M ]
+	run -2 --separate-stderr mmresize t.txt nosuch
+	assert_equal "$stderr" "mmresize: invalid size 'nosuch'"
 }
