@@ -315,3 +315,17 @@ EOF2
 	comp "mmresize disk.img "
 	assert_output ""
 }
+
+@test "mmfind's output options complete, and --patterns-from= takes file names" {
+	comp "mmfind --patt"
+	assert_output -- "--patterns-from="
+	comp "mmfind --patterns-from=d"
+	assert_output "$(printf 'data.bin\ndisk.img')"
+	comp "mmfind --js"
+	assert_output -- "--json"
+	comp "mmfind --files-w"
+	assert_line -- "--files-with-matches"
+	assert_line -- "--files-without-match"
+	comp "mmfind --only"
+	assert_output -- "--only-matching"
+}
