@@ -317,7 +317,7 @@ EOF2
 }
 
 @test "mmfind's output options complete, and --patterns-from= takes file names" {
-	comp "mmfind --patt"
+	comp "mmfind --patterns"
 	assert_output -- "--patterns-from="
 	comp "mmfind --patterns-from=d"
 	assert_output "$(printf 'data.bin\ndisk.img')"
