@@ -364,16 +364,47 @@ put_raw(void *arg, const unsigned char *p, size_t n)
 	return put(w->u, w->outerr, p, n);
 }
 
+/* V in decimal at the end of B (>= 21 bytes); returns its start. */
+static char *
+u64_dec(uint64_t v, char *end)
+{
+	char *q = end;
+
+	do
+		*--q = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return q;
+}
+
+/* S, then V in decimal: a JSON key and its number. */
+static int
+put_num(struct fo_file *u, int *outerr, const char *s, uint64_t v)
+{
+	char b[24], *q = u64_dec(v, b + sizeof(b));
+	int rc;
+
+	if ((rc = puts_(u, outerr, s)) < 0)
+		return rc;
+	return put(u, outerr, q, (size_t)(b + sizeof(b) - q));
+}
+
 static int
 put_offset(struct fo_file *u, int *outerr, uint64_t off, const char *end)
 {
-	char b[64];
+	char b[24], *q = b;
+	int rc;
 
-	snprintf(b, sizeof(b), u->o->hex_radix ? "0x%" PRIx64 "%s" :
-	    "%" PRIu64 "%s", off, end);
-	if (put(u, outerr, u->prefix, u->prefix_len) < 0)
-		return -EIO;
-	return puts_(u, outerr, b);
+	if ((rc = put(u, outerr, u->prefix, u->prefix_len)) < 0)
+		return rc;
+	if (u->o->hex_radix)
+		snprintf(b, sizeof(b), "0x%" PRIx64, off);
+	else {
+		q = u64_dec(off, b + sizeof(b) - 1);
+		b[sizeof(b) - 1] = '\0';
+	}
+	if ((rc = puts_(u, outerr, q)) < 0)
+		return rc;
+	return puts_(u, outerr, end);
 }
 
 /* The matched bytes: in the scan's window, in a hole, or read again. */
@@ -533,12 +564,24 @@ json_text(void *arg, const unsigned char *p, size_t n)
 {
 	struct wr *w = arg;
 	char out[OUT_CAP + 8];
-	size_t i, k = 0;
+	size_t i, k = 0, run;
 	int rc;
 
 	for (i = 0; i < n; i++) {
 		unsigned char c = p[i];
 
+		/* A run that needs no escape goes as it is. */
+		for (run = i; run < n && p[run] >= 0x20 && p[run] != '"' &&
+		    p[run] != '\\'; run++)
+			;
+		if (run - i >= 16) {
+			if ((k > 0 && (rc = put(w->u, w->outerr, out, k)) < 0) ||
+			    (rc = put(w->u, w->outerr, p + i, run - i)) < 0)
+				return rc;
+			k = 0;
+			i = run - 1;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			out[k++] = '\\';
 			out[k++] = (char)c;
@@ -684,7 +727,6 @@ json_begin(struct fo_file *u, int *outerr)
 static int
 json_flush(struct fo_file *u, int *outerr)
 {
-	char b[128];
 	uint64_t num;
 	size_t i, k;
 	int rc;
@@ -700,9 +742,9 @@ json_flush(struct fo_file *u, int *outerr)
 	    (rc = puts_(u, outerr, ",\"lines\":")) < 0 ||
 	    (rc = json_bytes(u, u->gs, u->ge, 0, outerr)) < 0)
 		return rc;
-	snprintf(b, sizeof(b), ",\"line_number\":%" PRIu64
-	    ",\"absolute_offset\":%" PRIu64 ",\"submatches\":[", num, u->gs);
-	if ((rc = puts_(u, outerr, b)) < 0)
+	if ((rc = put_num(u, outerr, ",\"line_number\":", num)) < 0 ||
+	    (rc = put_num(u, outerr, ",\"absolute_offset\":", u->gs)) < 0 ||
+	    (rc = puts_(u, outerr, ",\"submatches\":[")) < 0)
 		return rc;
 	for (i = 0; i < u->nsubs; i++) {
 		/* In file order, whichever way the scan went. */
@@ -721,10 +763,11 @@ json_flush(struct fo_file *u, int *outerr)
 			k = fo_which(u->o, p, s->len);
 		if (rc < 0)
 			return rc;
-		snprintf(b, sizeof(b), ",\"start\":%" PRIu64 ",\"end\":%"
-		    PRIu64 ",\"pattern\":%zu}", s->off - u->gs,
-		    s->off + s->len - u->gs, k);
-		if ((rc = puts_(u, outerr, b)) < 0)
+		if ((rc = put_num(u, outerr, ",\"start\":", s->off - u->gs)) <
+		    0 || (rc = put_num(u, outerr, ",\"end\":", s->off +
+		    s->len - u->gs)) < 0 ||
+		    (rc = put_num(u, outerr, ",\"pattern\":", k)) < 0 ||
+		    (rc = puts_(u, outerr, "}")) < 0)
 			return rc;
 	}
 	u->lines++;
