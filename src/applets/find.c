@@ -35,6 +35,7 @@ struct opts {
 	int		 only, hexout, json, line, word, files_without, null;
 	char		*after_s, *before_s, *context_s;
 	char		**pfrom;	/* --patterns-from, in order */
+	size_t		*pfrom_at;	/* how many patterns came before each */
 	int		 npfrom;
 	int		 hex_given;	/* -x: --patterns-from lines are hex */
 	int		 no_pats;	/* patterns came from files, maybe none */
@@ -308,6 +309,12 @@ on_opt(poptContext pc, int val, void *ctx)
 		if (p == NULL)
 			return app_error("%s", strerror(ENOMEM));
 		o->pfrom = p;
+		p = realloc(o->pfrom_at, (size_t)(o->npfrom + 1) *
+		    sizeof(*o->pfrom_at));
+		if (p == NULL)
+			return app_error("%s", strerror(ENOMEM));
+		o->pfrom_at = p;
+		o->pfrom_at[o->npfrom] = o->npats;
 		o->pfrom[o->npfrom++] = arg;
 		arg = NULL;
 		break;
@@ -330,10 +337,10 @@ on_opt(poptContext pc, int val, void *ctx)
  * when -x was given.
  */
 static int
-patterns_from(struct opts *o, const char *path)
+patterns_from(struct opts *o, const char *path, size_t place)
 {
-	struct mm_bytes all;
-	size_t i, at;
+	struct mm_bytes all, *tmp;
+	size_t i, at, first = o->npats, lineno = 0;
 	char *line;
 	int rc = 0;
 
@@ -342,35 +349,55 @@ patterns_from(struct opts *o, const char *path)
 	for (at = 0; at < all.len && rc == 0; at = i + 1) {
 		const unsigned char *nl = memchr(all.data + at, '\n',
 		    all.len - at);
+		struct mm_bytes b;
+		char what[4096 + 64];
 
 		i = nl != NULL ? (size_t)(nl - all.data) : all.len;
-		if ((line = malloc(i - at + 1)) == NULL) {
+		lineno++;
+		memset(&b, 0, sizeof(b));
+		if (!o->hex_given) {
+			/* The bytes as they are, NULs and all. */
+			b.len = i - at;
+			if ((b.data = malloc(b.len + 1)) == NULL) {
+				rc = app_error("%s", strerror(ENOMEM));
+				break;
+			}
+			memcpy(b.data, all.data + at, b.len);
+		} else {
+			if ((line = strndup((const char *)all.data + at,
+			    i - at)) == NULL) {
+				rc = app_error("%s", strerror(ENOMEM));
+				break;
+			}
+			snprintf(what, sizeof(what), "pattern of %s:%zu",
+			    path, lineno);
+			rc = app_hex(what, line, 1, &b);
+			free(line);
+			if (rc != 0)
+				break;
+		}
+		if ((tmp = realloc(o->pats, (o->npats + 1) *
+		    sizeof(*o->pats))) == NULL) {
+			mm_bytes_free(&b);
 			rc = app_error("%s", strerror(ENOMEM));
 			break;
 		}
-		memcpy(line, all.data + at, i - at);
-		line[i - at] = '\0';
-		if (!o->hex_given && memchr(line, '\0', i - at) != NULL) {
-			/* A NUL in a text line: the bytes as they are. */
-			struct mm_bytes *q = realloc(o->pats, (o->npats + 1) *
-			    sizeof(*o->pats));
-
-			if (q == NULL)
-				rc = app_error("%s", strerror(ENOMEM));
-			else {
-				o->pats = q;
-				memset(&q[o->npats], 0, sizeof(*q));
-				q[o->npats].len = i - at;
-				q[o->npats].data = (unsigned char *)line;
-				o->npats++;
-				continue;
-			}
-		} else
-			rc = add_pattern(o, o->hex_given ? OPT_HEX : OPT_PAT,
-			    line);
-		free(line);
+		o->pats = tmp;
+		o->pats[o->npats++] = b;
 	}
 	mm_bytes_free(&all);
+	/* In their place among the -e, -x and -f patterns. */
+	if (rc == 0 && place < first && o->npats > first) {
+		size_t k = o->npats - first;
+
+		if ((tmp = malloc(k * sizeof(*tmp))) == NULL)
+			return app_error("%s", strerror(ENOMEM));
+		memcpy(tmp, o->pats + first, k * sizeof(*tmp));
+		memmove(o->pats + place + k, o->pats + place,
+		    (first - place) * sizeof(*tmp));
+		memcpy(o->pats + place, tmp, k * sizeof(*tmp));
+		free(tmp);
+	}
 	return rc;
 }
 
@@ -516,8 +543,19 @@ check_opts(struct opts *o)
 	if (o->regex != NULL && o->npats > 0)
 		return app_usage("--regex cannot be combined with --hex, "
 		    "--pattern or --from-file");
-	if (o->overlap && !o->all && !o->count)
+	if (o->overlap && !o->all && !o->count && o->replace == NULL &&
+	    o->replace_hex == NULL)
 		return app_usage("--overlap needs --all or --count");
+	/* A replacement prints nothing per match: no form of one. */
+	if ((o->replace != NULL || o->replace_hex != NULL) &&
+	    (o->fo.form != FO_OFFSET || o->files_without))
+		return app_usage("--replace cannot be combined with %s (it "
+		    "replaces every match; -c counts them, -l names the "
+		    "files)", o->fo.form == FO_ONLY ? "--only-matching" :
+		    o->fo.form == FO_LINE ? "--line" :
+		    o->fo.form == FO_JSON ? "--json" :
+		    o->fo.form == FO_CONTEXT ? "context (-A/-B/-C)" :
+		    "--files-without-match");
 	return 0;
 }
 
@@ -685,13 +723,14 @@ find_main(int argc, const char **argv)
 	    (st = check_opts(&o)) != 0)
 		goto done;
 	ops = app_operands(pc, &n);
-	for (i = 0; i < o.npfrom; i++) {
+	/* From the last, so that the places of the earlier ones hold. */
+	for (i = o.npfrom - 1; i >= 0; i--) {
 		if (o.regex != NULL) {
 			st = app_usage("--regex cannot be combined with "
 			    "--patterns-from");
 			goto done;
 		}
-		if ((st = patterns_from(&o, o.pfrom[i])) != 0)
+		if ((st = patterns_from(&o, o.pfrom[i], o.pfrom_at[i])) != 0)
 			goto done;
 		o.no_pats = 1;
 	}
@@ -715,8 +754,16 @@ find_main(int argc, const char **argv)
 		}
 		if (mm_matcher_regex(&re, wre, o.icase ? MM_MATCHER_ICASE : 0,
 		    &i, &n0) < 0) {
-			st = app_error("invalid regex '%s': -w makes '%s'",
-			    o.regex != NULL ? o.regex : "(the patterns)", wre);
+			char msg[256];
+
+			mm_regex_error(i, msg, sizeof(msg));
+			if (o.regex != NULL)
+				st = app_error("invalid regex '%s' with -w: %s",
+				    o.regex, msg);
+			else
+				st = app_error("-w searches the %zu patterns as "
+				    "one regex, which PCRE2 refuses: %s",
+				    o.npats, msg);
 			goto done;
 		}
 		have_re = 1;
@@ -815,6 +862,7 @@ done:
 	for (i = 0; i < o.npfrom; i++)
 		free(o.pfrom[i]);
 	free(o.pfrom);
+	free(o.pfrom_at);
 	free(wre);
 	free(o.after_s);
 	free(o.before_s);

@@ -64,6 +64,9 @@ refill(struct fo_file *u, uint64_t at, size_t n, int backwards)
 		s = at + n > RD_CAP - BEHIND ? at + n - (RD_CAP - BEHIND) : 0;
 	else
 		s = at > BEHIND ? at - BEHIND : 0;
+	/* The request itself fits whole, whatever room is kept around it. */
+	if (s + RD_CAP < at + n)
+		s = at + n - RD_CAP;
 	if (s > at)
 		s = at;
 	len = (size_t)min64(RD_CAP, size - s);
@@ -727,7 +730,8 @@ json_begin(struct fo_file *u, int *outerr)
 static int
 json_flush(struct fo_file *u, int *outerr)
 {
-	uint64_t num;
+	const unsigned char *p;
+	uint64_t num, nl;
 	size_t i, k;
 	int rc;
 
@@ -770,7 +774,15 @@ json_flush(struct fo_file *u, int *outerr)
 		    (rc = puts_(u, outerr, "}")) < 0)
 			return rc;
 	}
-	u->lines++;
+	/* As ripgrep counts them: every line the group spans. */
+	nl = 0;
+	if (u->ge > u->gs) {
+		if ((rc = each_piece(u, u->gs, u->ge, count_nl, &nl)) < 0 ||
+		    (rc = bytes_at(u, u->ge - 1, 1, &p)) < 0)
+			return rc;
+		nl += *p != '\n';
+	}
+	u->lines += nl > 0 ? nl : 1;
 	u->nsubs = 0;
 	return puts_(u, outerr, "]}}\n");
 }

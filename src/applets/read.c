@@ -426,7 +426,9 @@ next_line(struct batch *b, char **line, size_t *len)
 	for (;;) {
 		p = b->in + b->inpos;
 		n = b->inlen - b->inpos;
-		if ((nl = memchr(p, '\n', n)) != NULL || (b->ineof && n > 0)) {
+		/* Nothing read yet, no buffer: no memchr of NULL. */
+		nl = n > 0 ? memchr(p, '\n', n) : NULL;
+		if (nl != NULL || (b->ineof && n > 0)) {
 			if (nl == NULL)
 				nl = p + n;	/* the last line, unended */
 			*nl = '\0';

@@ -263,3 +263,48 @@ for l in sys.stdin:
 	run -0 mmfind -a --json foo f
 	assert_output --partial '"line_number":3,"absolute_offset":28'
 }
+
+@test "mmfind --json on a line longer than the re-read window (2.5 MB)" {
+	"$PYTHON3" -c "import sys; sys.stdout.buffer.write(b'a' * 2500000 + b'NEEDLE' + b'b' * 10)" >l.txt
+	run -0 sh -c 'mmfind --json NEEDLE l.txt | python3 -c "
+import json, sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m[\"type\"] == \"match\":
+        print(m[\"data\"][\"submatches\"][0][\"start\"], len(m[\"data\"][\"lines\"][\"text\"]))"'
+	assert_output "2500000 2500016"
+	run -0 mmfind --line NEEDLE l.txt
+	[ "${#output}" -eq $((8 + 2500016)) ]
+}
+
+@test "mmfind --json numbers patterns in the order given, --patterns-from among -e" {
+	printf 'foo\n' >a1
+	printf 'xx foo bar end qux\n' >s.txt
+	run -0 sh -c 'mmfind -a --json -e qux --patterns-from=a1 -e end s.txt |
+	    grep -o "\"text\":\"[a-z]*\"},\"start\":[0-9]*,\"end\":[0-9]*,\"pattern\":[0-9]"'
+	assert_output "$(printf '%s\n' \
+	    '"text":"foo"},"start":3,"end":6,"pattern":1' \
+	    '"text":"end"},"start":11,"end":14,"pattern":2' \
+	    '"text":"qux"},"start":15,"end":18,"pattern":0')"
+	# A match over a line end counts both lines, as ripgrep does.
+	printf 'abc\ndef' >n.txt
+	run -0 sh -c 'mmfind --json -P "c\\nd" n.txt | tail -1 | grep -o "\"matched_lines\":[0-9]*"'
+	assert_output '"matched_lines":2'
+}
+
+@test "mmfind: bad --patterns-from lines, huge -w sets, --replace with a form: exit 2" {
+	printf '626172\nzz\n' >hp
+	run -2 mmfind -x 62 --patterns-from=hp t.txt
+	assert_output --partial "hp:2 'zz'"
+	"$PYTHON3" -c "
+import random
+random.seed(1)
+print('\n'.join('w%dxyzzy%d' % (i, random.randint(0, 10**9)) for i in range(30000)))" >words
+	run -2 --separate-stderr mmfind -a -w --patterns-from=words t.txt
+	[[ "$stderr" == *"30000 patterns as one regex"* ]]
+	[ "${#stderr}" -lt 300 ]
+	before=$(sum t.txt)
+	run -2 mmfind --json --replace=BAR foo t.txt
+	assert_output --partial "cannot be combined with --json"
+	[ "$(sum t.txt)" = "$before" ]
+}
