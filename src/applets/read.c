@@ -400,9 +400,23 @@ struct batch {
 	int		 out_err;
 };
 
-/* "standard input:3: ", for messages about the line being answered. */
+/*
+ * "FILE: standard input:3: ", for messages about a line that does not
+ * parse, in the form of every other error of a batch.
+ */
 static const char *
 where(const struct batch *b)
+{
+	static char buf[4096 + 64];
+
+	snprintf(buf, sizeof(buf), "%s: standard input:%zu: ", b->path,
+	    b->lineno);
+	return buf;
+}
+
+/* "standard input:3: ", after a message's "FILE: ". */
+static const char *
+line_at(const struct batch *b)
 {
 	static char buf[64];
 
@@ -610,12 +624,12 @@ batch_line(struct batch *b, char *line, size_t len)
 	size = (uint64_t)b->f->size;
 	if (mm_offset_resolve(mag, neg, size, &start) < 0) {
 		b->st = app_error("%s: %soffset %s is before the start of the "
-		    "file (size %" PRIu64 ")", b->path, where(b), tok, size);
+		    "file (size %" PRIu64 ")", b->path, line_at(b), tok, size);
 		return 0;
 	}
 	if (start > size) {
 		b->st = app_error("%s: %soffset %s is past the end of the file "
-		    "(size %" PRIu64 ")", b->path, where(b), tok, size);
+		    "(size %" PRIu64 ")", b->path, line_at(b), tok, size);
 		return 0;
 	}
 
@@ -624,7 +638,7 @@ batch_line(struct batch *b, char *line, size_t len)
 		if (start == size) {
 			b->st = app_error("%s: %sno byte at offset %s: it is "
 			    "the end of the file (size %" PRIu64 ")", b->path,
-			    where(b), tok, size);
+			    line_at(b), tok, size);
 			return 0;
 		}
 		if ((p = win_get(b, start, 1, &avail, &rc)) == NULL)

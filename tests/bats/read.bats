@@ -461,9 +461,9 @@ print(3000, "last ERROR, unended", end="")' >app.log
 	assert_output "we"
 	run -2 --separate-stderr bash -c 'printf "t.txt:0\nother.txt:3\n0\n" | mmread t.txt - 1'
 	assert_output "h"
-	assert_equal "$stderr" "mmread: standard input:2: 'other.txt:3' is not an offset in this file"
+	assert_equal "$stderr" "mmread: t.txt: standard input:2: 'other.txt:3' is not an offset in this file"
 	run -2 --separate-stderr bash -c 'printf "./t.txt:3\n" | mmread t.txt -'
-	assert_equal "$stderr" "mmread: standard input:1: './t.txt:3' is not an offset in this file"
+	assert_equal "$stderr" "mmread: t.txt: standard input:1: './t.txt:3' is not an offset in this file"
 }
 
 @test "mmread FILE - stops at the first bad line, exit 2, naming it; what came before is printed" {
@@ -473,30 +473,30 @@ print(3000, "last ERROR, unended", end="")' >app.log
 		assert_output "h"
 		assert_equal "$stderr" "mmread: $msg"
 	done <<'CASES'
-three|standard input:2: invalid offset 'three'
-1.5|standard input:2: invalid offset '1.5'
-16E|standard input:2: offset '16E' is too large (the limit is 2^63-1)
--0xffffffffffffffff|standard input:2: offset '-0xffffffffffffffff' is too large (the limit is 2^63-1)
-1 2 3|standard input:2: expected 'OFFSET [COUNT]'
-1 x|standard input:2: invalid count 'x'
-1 -2|standard input:2: count '-2' must not be negative
-1 8E|standard input:2: count '8E' is too large (the limit is 2^63-1)
+three|t.txt: standard input:2: invalid offset 'three'
+1.5|t.txt: standard input:2: invalid offset '1.5'
+16E|t.txt: standard input:2: offset '16E' is too large (the limit is 2^63-1)
+-0xffffffffffffffff|t.txt: standard input:2: offset '-0xffffffffffffffff' is too large (the limit is 2^63-1)
+1 2 3|t.txt: standard input:2: expected 'OFFSET [COUNT]'
+1 x|t.txt: standard input:2: invalid count 'x'
+1 -2|t.txt: standard input:2: count '-2' must not be negative
+1 8E|t.txt: standard input:2: count '8E' is too large (the limit is 2^63-1)
 13|t.txt: standard input:2: offset 13 is past the end of the file (size 12)
 -13|t.txt: standard input:2: offset -13 is before the start of the file (size 12)
 CASES
 	run -2 --separate-stderr bash -c "printf '1\n2 3\n' | mmread -l t.txt -"
 	assert_output "ello"
-	assert_equal "$stderr" "mmread: standard input:2: expected one offset: --line takes no COUNT"
+	assert_equal "$stderr" "mmread: t.txt: standard input:2: expected one offset: --line takes no COUNT"
 	run -2 --separate-stderr bash -c "printf '1 1\n' | mmread --whole-line t.txt -"
-	assert_equal "$stderr" "mmread: standard input:1: expected one offset: --whole-line takes no COUNT"
+	assert_equal "$stderr" "mmread: t.txt: standard input:1: expected one offset: --whole-line takes no COUNT"
 	run -2 --separate-stderr bash -c "printf '11\n12\n' | mmread -b t.txt -"
 	assert_output "10"
 	assert_equal "$stderr" "mmread: t.txt: standard input:2: no byte at offset 12: it is the end of the file (size 12)"
 	run -2 --separate-stderr bash -c "printf '1\n2\0\n3\n' | mmread t.txt - 1"
 	assert_output "e"
-	assert_equal "$stderr" "mmread: standard input:2: expected 'OFFSET [COUNT]'"
+	assert_equal "$stderr" "mmread: t.txt: standard input:2: expected 'OFFSET [COUNT]'"
 	run -2 --separate-stderr bash -c "head -c 2M /dev/zero | tr '\\\\0' 1 | mmread t.txt -"
-	assert_equal "$stderr" "mmread: standard input:1: a line of more than 1048576 bytes is no 'OFFSET [COUNT]'"
+	assert_equal "$stderr" "mmread: t.txt: standard input:1: a line of more than 1048576 bytes is no 'OFFSET [COUNT]'"
 	# The COUNT of the command line is checked before any line is read.
 	run -2 --separate-stderr bash -c "printf '0\n' | mmread t.txt - 1x"
 	assert_output ""
