@@ -437,10 +437,15 @@ next_line(struct batch *b, char **line, size_t *len)
 	ssize_t r;
 	int rc;
 
+	/* A buffer before the first read: no memchr or memmove of NULL. */
+	if (b->in == NULL) {
+		if ((b->in = malloc(INBUF + 1)) == NULL)
+			return -ENOMEM;
+		b->incap = INBUF + 1;
+	}
 	for (;;) {
 		p = b->in + b->inpos;
 		n = b->inlen - b->inpos;
-		/* Nothing read yet, no buffer: no memchr of NULL. */
 		nl = n > 0 ? memchr(p, '\n', n) : NULL;
 		if (nl != NULL || (b->ineof && n > 0)) {
 			if (nl == NULL)
