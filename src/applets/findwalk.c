@@ -198,7 +198,8 @@ walk_dir(struct walk *w, struct pathbuf *pb)
 			break;
 	}
 	closedir(d);
-	if (rc == 0) {
+	/* An empty directory has no list at all to sort. */
+	if (rc == 0 && e.n > 0) {
 		sort_names = e.names;
 		qsort(e.ent, e.n, sizeof(*e.ent), by_name);
 	}
