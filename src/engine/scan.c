@@ -1319,7 +1319,7 @@ keep_last(void *ctx, uint64_t off, size_t len)
 	k->len = len;
 	k->found = 1;
 	if (v == NULL || v->hay == NULL || off < v->base ||
-	    off + len > v->base + v->len)
+	    off + len > v->base + v->len || len == 0)
 		return 0;
 	if (len > k->cap) {
 		if ((p = realloc(k->bytes, len)) == NULL)
