@@ -23,10 +23,13 @@
 #define RD_CAP		((size_t)1 << 20)
 /* How much of it is kept behind where reading goes on. */
 #define BEHIND		((size_t)64 << 10)
-/* A chunk of output built before it is written. */
-#define OUT_CAP		4096
+/*
+ * With the scan's window in memory, only what straddles its edges is read
+ * again: the request and this much around it.
+ */
+#define EDGE		((size_t)16 << 10)
 /* Output held before it is written. */
-#define OB_CAP		((size_t)64 << 10)
+#define OB_CAP		((size_t)256 << 10)
 
 static uint64_t
 min64(uint64_t a, uint64_t b)
@@ -53,23 +56,28 @@ static int
 refill(struct fo_file *u, uint64_t at, size_t n, int backwards)
 {
 	uint64_t s, size = (uint64_t)u->f->size;
-	size_t len;
+	size_t len, cap = RD_CAP, keep = BEHIND;
 	int rc;
 
 	if (at + n > size)
 		return -EIO;
 	if (u->buf == NULL && (u->buf = malloc(RD_CAP)) == NULL)
 		return -ENOMEM;
+	/* Measured: 1 MiB per window edge re-read the whole file for -C. */
+	if (u->view.hay != NULL) {
+		cap = (size_t)min64(RD_CAP, n + 2 * EDGE);
+		keep = EDGE;
+	}
 	if (backwards)
-		s = at + n > RD_CAP - BEHIND ? at + n - (RD_CAP - BEHIND) : 0;
+		s = at + n > cap - keep ? at + n - (cap - keep) : 0;
 	else
-		s = at > BEHIND ? at - BEHIND : 0;
+		s = at > keep ? at - keep : 0;
 	/* The request itself fits whole, whatever room is kept around it. */
-	if (s + RD_CAP < at + n)
-		s = at + n - RD_CAP;
+	if (s + cap < at + n)
+		s = at + n - cap;
 	if (s > at)
 		s = at;
-	len = (size_t)min64(RD_CAP, size - s);
+	len = (size_t)min64(cap, size - s);
 	u->len = 0;
 	if ((rc = mm_transfer(u->f->fd, u->buf, len, s, 0)) < 0)
 		return rc;
@@ -235,12 +243,12 @@ line_of(struct fo_file *u, uint64_t off, size_t len, uint64_t *ls,
 static int
 count_nl(void *arg, const unsigned char *p, size_t n)
 {
-	uint64_t *c = arg, k = 0;
-	size_t i;
+	const unsigned char *end = p + n, *q;
+	uint64_t *c = arg;
 
-	for (i = 0; i < n; i++)
-		k += p[i] == '\n';
-	*c += k;
+	/* Lines are tens of bytes: memchr's stride, not a byte loop. */
+	for (; (q = memchr(p, '\n', (size_t)(end - p))) != NULL; p = q + 1)
+		++*c;
 	return 0;
 }
 
@@ -267,13 +275,6 @@ line_number(struct fo_file *u, uint64_t ls, uint64_t *num)
 
 /* ------------------------------------------------------------ output */
 
-/* Output counted for --json's statistics; OUTERR says it was output. */
-struct wr {
-	struct fo_file	*u;
-	int		*outerr;
-	int		 hex;		/* put_bytes: hex, not escaped text */
-};
-
 /* What put() holds goes out: before other output, and at the end. */
 static int
 flush_out(struct fo_file *u, int *outerr)
@@ -286,25 +287,59 @@ flush_out(struct fo_file *u, int *outerr)
 	return rc;
 }
 
-/* Output gathered into whole blocks: one write for many small pieces. */
+/*
+ * Room at *O for N (<= OB_CAP) more bytes of output: the forms write
+ * there, then say with used() how much they wrote.  One write() for many
+ * small pieces, and no copy through a buffer of their own.
+ */
 static int
-put(struct fo_file *u, int *outerr, const void *p, size_t n)
+room(struct fo_file *u, int *outerr, size_t n, char **o)
 {
 	int rc;
 
-	u->printed += n;
 	if (u->ob == NULL && (u->ob = malloc(OB_CAP)) == NULL)
 		return -ENOMEM;
 	if (u->obn + n > OB_CAP && (rc = flush_out(u, outerr)) < 0)
 		return rc;
+	*o = (char *)u->ob + u->obn;
+	return 0;
+}
+
+static void
+used(struct fo_file *u, size_t n)
+{
+	u->obn += n;
+	u->printed += n;
+}
+
+static int
+put(struct fo_file *u, int *outerr, const void *p, size_t n)
+{
+	char *o;
+	int rc;
+
 	if (n >= OB_CAP) {
+		if ((rc = flush_out(u, outerr)) < 0)
+			return rc;
+		u->printed += n;
 		if ((rc = app_write(p, n)) < 0)
 			*outerr = 1;
 		return rc;
 	}
-	memcpy(u->ob + u->obn, p, n);
-	u->obn += n;
+	if ((rc = room(u, outerr, n, &o)) < 0)
+		return rc;
+	memcpy(o, p, n);
+	used(u, n);
 	return 0;
+}
+
+/* The sink's output (-C) joins the rest. */
+static int
+put_sink(void *arg, const void *p, size_t n)
+{
+	struct fo_wr *w = arg;
+
+	return put(w->u, w->outerr, p, n);
 }
 
 static int
@@ -313,56 +348,75 @@ puts_(struct fo_file *u, int *outerr, const char *s)
 	return put(u, outerr, s, strlen(s));
 }
 
-/* A byte as -o shows it: C escapes, so that one match is one line. */
-static size_t
-c_escape(unsigned char c, char *o)
+/*
+ * P[0..N) coded by CODE straight into the output, in pieces: PER is the
+ * most bytes CODE writes for one (pieces are a multiple of three bytes,
+ * as base64 wants, but for the last).
+ */
+static int
+put_coded(struct fo_file *u, int *outerr, const unsigned char *p, size_t n,
+    size_t per, char *(*code)(char *, const unsigned char *, size_t))
+{
+	size_t c, most = (OB_CAP - 8) / per / 3 * 3;
+	char *o;
+	int rc;
+
+	for (; n > 0; p += c, n -= c) {
+		c = n < most ? n : most;
+		if ((rc = room(u, outerr, per * c + 8, &o)) < 0)
+			return rc;
+		used(u, (size_t)(code(o, p, c) - o));
+	}
+	return 0;
+}
+
+/* P[0..N) as -o shows it: C escapes, so that one match is one line. */
+static char *
+c_escape(char *o, const unsigned char *p, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t i;
+	unsigned char c;
 
-	if (c == '\n' || c == '\t' || c == '\\') {
-		o[0] = '\\';
-		o[1] = c == '\n' ? 'n' : c == '\t' ? 't' : '\\';
-		return 2;
+	for (i = 0; i < n; i++) {
+		c = p[i];
+		if (c == '\n' || c == '\t' || c == '\\') {
+			*o++ = '\\';
+			*o++ = c == '\n' ? 'n' : c == '\t' ? 't' : '\\';
+		} else if (c >= 0x20 && c < 0x7f)
+			*o++ = (char)c;
+		else {
+			*o++ = '\\';
+			*o++ = 'x';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
 	}
-	if (c >= 0x20 && c < 0x7f) {
-		o[0] = (char)c;
-		return 1;
-	}
-	o[0] = '\\';
-	o[1] = 'x';
-	o[2] = hex[c >> 4];
-	o[3] = hex[c & 15];
-	return 4;
+	return o;
+}
+
+/* P[0..N) as -X shows it: hex pairs. */
+static char *
+hex_pairs(char *o, const unsigned char *p, size_t n)
+{
+	mm_hex_format(p, n, o);
+	return o + 2 * n;
 }
 
 /* Bytes as -o prints them: escaped text, or hex with -X. */
 static int
 put_bytes(void *arg, const unsigned char *p, size_t n)
 {
-	struct wr *w = arg;
-	char out[OUT_CAP + 8];
-	size_t i, k = 0;
-	int rc;
+	struct fo_wr *w = arg;
 
-	for (i = 0; i < n; i++) {
-		if (w->hex) {
-			mm_hex_format(p + i, 1, out + k);
-			k += 2;
-		} else
-			k += c_escape(p[i], out + k);
-		if (k >= OUT_CAP) {
-			if ((rc = put(w->u, w->outerr, out, k)) < 0)
-				return rc;
-			k = 0;
-		}
-	}
-	return k > 0 ? put(w->u, w->outerr, out, k) : 0;
+	return put_coded(w->u, w->outerr, p, n, 4,
+	    w->hex ? hex_pairs : c_escape);
 }
 
 static int
 put_raw(void *arg, const unsigned char *p, size_t n)
 {
-	struct wr *w = arg;
+	struct fo_wr *w = arg;
 
 	return put(w->u, w->outerr, p, n);
 }
@@ -371,48 +425,70 @@ put_raw(void *arg, const unsigned char *p, size_t n)
 static char *
 u64_dec(uint64_t v, char *end)
 {
+	static const char pairs[] =
+	    "00010203040506070809101112131415161718192021222324"
+	    "25262728293031323334353637383940414243444546474849"
+	    "50515253545556575859606162636465666768697071727374"
+	    "75767778798081828384858687888990919293949596979899";
 	char *q = end;
 
-	do
-		*--q = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
+	/* Two digits a division: offsets and line numbers, millions. */
+	for (; v >= 100; v /= 100) {
+		q -= 2;
+		memcpy(q, pairs + 2 * (v % 100), 2);
+	}
+	if (v >= 10) {
+		q -= 2;
+		memcpy(q, pairs + 2 * v, 2);
+	} else
+		*--q = (char)('0' + v);
 	return q;
 }
 
-/* S, then V in decimal: a JSON key and its number. */
-static int
-put_num(struct fo_file *u, int *outerr, const char *s, uint64_t v)
+/* The string S at O; returns the end. */
+static char *
+str(char *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(o, s, n);
+	return o + n;
+}
+
+/* V in decimal at O; returns the end. */
+static char *
+dec(char *o, uint64_t v)
 {
 	char b[24], *q = u64_dec(v, b + sizeof(b));
-	int rc;
 
-	if ((rc = puts_(u, outerr, s)) < 0)
-		return rc;
-	return put(u, outerr, q, (size_t)(b + sizeof(b) - q));
+	memcpy(o, q, (size_t)(b + sizeof(b) - q));
+	return o + (b + sizeof(b) - q);
 }
 
 static int
 put_offset(struct fo_file *u, int *outerr, uint64_t off, const char *end)
 {
-	char b[24], *q = b;
-	int rc;
+	char *o, *e;
+	int i, rc;
 
-	if ((rc = put(u, outerr, u->prefix, u->prefix_len)) < 0)
+	if ((rc = put(u, outerr, u->prefix, u->prefix_len)) < 0 ||
+	    (rc = room(u, outerr, 32, &o)) < 0)
 		return rc;
-	if (u->o->hex_radix)
-		snprintf(b, sizeof(b), "0x%" PRIx64, off);
-	else {
-		q = u64_dec(off, b + sizeof(b) - 1);
-		b[sizeof(b) - 1] = '\0';
-	}
-	if ((rc = puts_(u, outerr, q)) < 0)
-		return rc;
-	return puts_(u, outerr, end);
+	if (u->o->hex_radix) {
+		e = str(o, "0x");
+		for (i = 60; i > 0 && (off >> i) == 0; i -= 4)
+			;
+		for (; i >= 0; i -= 4)
+			*e++ = "0123456789abcdef"[(off >> i) & 15];
+	} else
+		e = dec(o, off);
+	used(u, (size_t)(str(e, end) - o));
+	return 0;
 }
 
 /* The matched bytes: in the scan's window, in a hole, or read again. */
 static int
-match_bytes(struct fo_file *u, uint64_t off, size_t len, struct wr *w)
+match_bytes(struct fo_file *u, uint64_t off, size_t len, struct fo_wr *w)
 {
 	static const unsigned char z[4096];
 	size_t n;
@@ -433,7 +509,7 @@ match_bytes(struct fo_file *u, uint64_t off, size_t len, struct wr *w)
 static int
 only(struct fo_file *u, uint64_t off, size_t len, int *outerr)
 {
-	struct wr w = { u, outerr, u->o->hex };
+	struct fo_wr w = { u, outerr, u->o->hex };
 	int rc;
 
 	if ((rc = put_offset(u, outerr, off, ":")) < 0 ||
@@ -446,7 +522,7 @@ only(struct fo_file *u, uint64_t off, size_t len, int *outerr)
 static int
 line(struct fo_file *u, uint64_t off, size_t len, int *outerr)
 {
-	struct wr w = { u, outerr, 0 };
+	struct fo_wr w = { u, outerr, 0 };
 	uint64_t ls, le;
 	const unsigned char *p;
 	int rc;
@@ -484,22 +560,21 @@ span_flush(struct fo_file *u, int *outerr)
 	    ((rc = put(u, outerr, u->prefix, u->prefix_len)) < 0 ||
 	    (rc = puts_(u, outerr, "\n")) < 0))
 		return rc;
-	if ((rc = flush_out(u, outerr)) < 0)
-		return rc;
 	if (u->sk == NULL && (u->sk = malloc(sizeof(*u->sk))) == NULL)
 		return -ENOMEM;
 	s = u->sk;
 	sink_start(s, FMT_HEXDUMP, u->cs);
+	u->skw.u = u;
+	u->skw.outerr = outerr;
+	s->out = put_sink;
+	s->out_arg = &u->skw;
 	for (at = u->cs; at < u->ce && rc == 0; at += n) {
 		n = (size_t)min64(RD_CAP, u->ce - at);
 		if ((rc = bytes_at(u, at, n, &p)) < 0)
 			return rc;
-		if ((rc = sink_put(s, p, n)) < 0)
-			*outerr = 1;
+		rc = sink_put(s, p, n);
 	}
-	if (rc == 0 && (rc = sink_end(s, u->cs, 0)) < 0)
-		*outerr = 1;
-	return rc;
+	return rc == 0 ? sink_end(s, u->cs, 0) : rc;
 }
 
 /* -A/-B/-C: spans that touch or overlap are one group. */
@@ -526,14 +601,26 @@ context(struct fo_file *u, uint64_t off, size_t len, int *outerr)
 
 /* ------------------------------------------------------------ JSON */
 
+#define ONES	0x0101010101010101ull
+#define HIGHS	0x8080808080808080ull
+
 /* Is P[0..N) well-formed UTF-8? */
 static int
 utf8_ok(const unsigned char *p, size_t n)
 {
 	size_t i = 0, k;
+	uint64_t x;
 	unsigned c;
 
 	while (i < n) {
+		/* Text is mostly ASCII: eight bytes at a time. */
+		if (n - i >= 8) {
+			memcpy(&x, p + i, 8);
+			if ((x & HIGHS) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		c = p[i];
 		if (c < 0x80) {
 			i++;
@@ -562,71 +649,87 @@ utf8_ok(const unsigned char *p, size_t n)
 	return 1;
 }
 
+/* Does the word X hold a byte JSON escapes: '"', '\\' or one below 0x20? */
 static int
-json_text(void *arg, const unsigned char *p, size_t n)
+has_escape(uint64_t x)
 {
-	struct wr *w = arg;
-	char out[OUT_CAP + 8];
-	size_t i, k = 0, run;
-	int rc;
+	uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = p[i];
-
-		/* A run that needs no escape goes as it is. */
-		for (run = i; run < n && p[run] >= 0x20 && p[run] != '"' &&
-		    p[run] != '\\'; run++)
-			;
-		if (run - i >= 16) {
-			if ((k > 0 && (rc = put(w->u, w->outerr, out, k)) < 0) ||
-			    (rc = put(w->u, w->outerr, p + i, run - i)) < 0)
-				return rc;
-			k = 0;
-			i = run - 1;
-			continue;
-		}
-		if (c == '"' || c == '\\') {
-			out[k++] = '\\';
-			out[k++] = (char)c;
-		} else if (c == '\n') {
-			out[k++] = '\\';
-			out[k++] = 'n';
-		} else if (c == '\t') {
-			out[k++] = '\\';
-			out[k++] = 't';
-		} else if (c == '\r') {
-			out[k++] = '\\';
-			out[k++] = 'r';
-		} else if (c == '\b') {
-			out[k++] = '\\';
-			out[k++] = 'b';
-		} else if (c == '\f') {
-			out[k++] = '\\';
-			out[k++] = 'f';
-		} else if (c < 0x20)
-			k += (size_t)sprintf(out + k, "\\u%04x", c);
-		else
-			out[k++] = (char)c;
-		if (k >= OUT_CAP) {
-			if ((rc = put(w->u, w->outerr, out, k)) < 0)
-				return rc;
-			k = 0;
-		}
-	}
-	return k > 0 ? put(w->u, w->outerr, out, k) : 0;
+	/* The first flagged byte is exact; the caller then goes bytewise. */
+	return ((((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) |
+	    ((b - ONES) & ~b)) & HIGHS) != 0;
 }
 
-/* Base64 of whole groups of three; the caller passes the tail last. */
-static int
-json_b64(void *arg, const unsigned char *p, size_t n)
+/* C as a JSON string holds it, at O (up to 6 bytes); returns the end. */
+static char *
+json_char(char *o, unsigned char c)
 {
-	static const char b64[] =
+	static const char hex[] = "0123456789abcdef";
+
+	if (c >= 0x20 && c != '"' && c != '\\') {
+		*o = (char)c;
+		return o + 1;
+	}
+	o[0] = '\\';
+	switch (c) {
+	case '"':
+	case '\\':
+		o[1] = (char)c;
+		return o + 2;
+	case '\n':
+		o[1] = 'n';
+		return o + 2;
+	case '\t':
+		o[1] = 't';
+		return o + 2;
+	case '\r':
+		o[1] = 'r';
+		return o + 2;
+	case '\b':
+		o[1] = 'b';
+		return o + 2;
+	case '\f':
+		o[1] = 'f';
+		return o + 2;
+	}
+	memcpy(o + 1, "u00", 3);
+	o[4] = hex[c >> 4];
+	o[5] = hex[c & 15];
+	return o + 6;
+}
+
+/* P[0..N) escaped for a JSON string at O (6 * N bytes); returns the end. */
+static char *
+json_esc(char *o, const unsigned char *p, size_t n)
+{
+	size_t i = 0, k;
+	uint64_t x;
+
+	for (; n - i >= 8; i += 8) {
+		memcpy(&x, p + i, 8);
+		if (!has_escape(x)) {
+			memcpy(o, &x, 8);
+			o += 8;
+		} else
+			for (k = 0; k < 8; k++)
+				o = json_char(o, p[i + k]);
+	}
+	for (; i < n; i++)
+		o = json_char(o, p[i]);
+	return o;
+}
+
+/*
+ * Base64 of P[0..N) at O (4 * ceil(N / 3) bytes); returns the end.
+ * Pieces of one value hold a multiple of three bytes but for the last.
+ */
+static char *
+b64(char *o, const unsigned char *p, size_t n)
+{
+	static const char d[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	struct wr *w = arg;
-	char out[OUT_CAP + 8];
-	size_t i, k = 0;
+	size_t i;
 	unsigned v;
-	int rc;
 
 	for (i = 0; i < n; i += 3) {
 		v = (unsigned)p[i] << 16;
@@ -634,17 +737,21 @@ json_b64(void *arg, const unsigned char *p, size_t n)
 			v |= (unsigned)p[i + 1] << 8;
 		if (i + 2 < n)
 			v |= p[i + 2];
-		out[k++] = b64[v >> 18];
-		out[k++] = b64[(v >> 12) & 63];
-		out[k++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-		out[k++] = i + 2 < n ? b64[v & 63] : '=';
-		if (k >= OUT_CAP) {
-			if ((rc = put(w->u, w->outerr, out, k)) < 0)
-				return rc;
-			k = 0;
-		}
+		*o++ = d[v >> 18];
+		*o++ = d[(v >> 12) & 63];
+		*o++ = i + 1 < n ? d[(v >> 6) & 63] : '=';
+		*o++ = i + 2 < n ? d[v & 63] : '=';
 	}
-	return k > 0 ? put(w->u, w->outerr, out, k) : 0;
+	return o;
+}
+
+/* Text as a JSON string holds it, straight into the output. */
+static int
+json_text(void *arg, const unsigned char *p, size_t n)
+{
+	struct fo_wr *w = arg;
+
+	return put_coded(w->u, w->outerr, p, n, 6, json_esc);
 }
 
 /*
@@ -657,12 +764,32 @@ static int
 json_bytes(struct fo_file *u, uint64_t from, uint64_t to, int hex,
     int *outerr)
 {
-	struct wr w = { u, outerr, 0 };
+	struct fo_wr w = { u, outerr, 0 };
 	const unsigned char *p;
 	uint64_t at;
 	size_t n, cut;
+	char *o, *s;
 	int rc, text = 1;
 
+	/* A line or a match of text, as most are: checked and written whole. */
+	n = (size_t)(to - from);
+	if (n <= OB_CAP / 16) {
+		if ((rc = bytes_at(u, from, n, &p)) < 0)
+			return rc;
+		if (utf8_ok(p, n)) {
+			if ((rc = room(u, outerr, 8 * n + 32, &o)) < 0)
+				return rc;
+			s = json_esc(str(o, "{\"text\":\""), p, n);
+			if (hex) {
+				s = str(s, "\",\"hex\":\"");
+				mm_hex_format(p, n, s);
+				s += 2 * n;
+			}
+			s = str(s, "\"}");
+			used(u, (size_t)(s - o));
+			return 0;
+		}
+	}
 	for (at = from; at < to && text; at += cut) {
 		n = (size_t)min64(RD_CAP, to - at);
 		if ((rc = bytes_at(u, at, n, &p)) < 0)
@@ -687,7 +814,7 @@ json_bytes(struct fo_file *u, uint64_t from, uint64_t to, int hex,
 		for (at = from; at < to && rc == 0; at += n) {
 			n = (size_t)min64(RD_CAP - RD_CAP % 3, to - at);
 			if ((rc = bytes_at(u, at, n, &p)) == 0)
-				rc = json_b64(&w, p, n);
+				rc = put_coded(u, outerr, p, n, 2, b64);
 		}
 	if (rc == 0 && hex) {
 		w.hex = 1;
@@ -697,21 +824,31 @@ json_bytes(struct fo_file *u, uint64_t from, uint64_t to, int hex,
 	return rc < 0 ? rc : puts_(u, outerr, "\"}");
 }
 
-/* A path: {"text":...}, or {"bytes":...} when it is not UTF-8. */
+/*
+ * A path: {"text":...}, or {"bytes":...} when it is not UTF-8; made once
+ * a file, printed with every message.
+ */
 static int
 json_path(struct fo_file *u, int *outerr)
 {
-	struct wr w = { u, outerr, 0 };
 	const unsigned char *p = (const unsigned char *)u->name;
 	size_t n = strlen(u->name);
-	int rc, text = utf8_ok(p, n);
+	char *o;
 
-	if ((rc = puts_(u, outerr, text ? "{\"text\":\"" :
-	    "{\"bytes\":\"")) < 0)
-		return rc;
-	if ((rc = (text ? json_text : json_b64)(&w, p, n)) < 0)
-		return rc;
-	return puts_(u, outerr, "\"}");
+	if (u->jpath == NULL) {
+		if ((u->jpath = malloc(6 * n + 16)) == NULL)
+			return -ENOMEM;
+		if (utf8_ok(p, n)) {
+			o = stpcpy(u->jpath, "{\"text\":\"");
+			o = json_esc(o, p, n);
+		} else {
+			o = stpcpy(u->jpath, "{\"bytes\":\"");
+			o = b64(o, p, n);
+		}
+		o = stpcpy(o, "\"}");
+		u->jpath_len = (size_t)(o - u->jpath);
+	}
+	return put(u, outerr, u->jpath, u->jpath_len);
 }
 
 static int
@@ -730,49 +867,46 @@ json_begin(struct fo_file *u, int *outerr)
 static int
 json_flush(struct fo_file *u, int *outerr)
 {
+	const struct fo_sub *sub;
 	const unsigned char *p;
 	uint64_t num, nl;
 	size_t i, k;
+	char *o, *e;
 	int rc;
 
 	if (u->nsubs == 0)
 		return 0;
 	if (!u->begun && (rc = json_begin(u, outerr)) < 0)
 		return rc;
-	if ((rc = line_number(u, u->gs, &num)) < 0)
-		return rc;
-	if ((rc = puts_(u, outerr, "{\"type\":\"match\",\"data\":{\"path\":")) <
+	if ((rc = line_number(u, u->gs, &num)) < 0 ||
+	    (rc = puts_(u, outerr, "{\"type\":\"match\",\"data\":{\"path\":")) <
 	    0 || (rc = json_path(u, outerr)) < 0 ||
 	    (rc = puts_(u, outerr, ",\"lines\":")) < 0 ||
-	    (rc = json_bytes(u, u->gs, u->ge, 0, outerr)) < 0)
+	    (rc = json_bytes(u, u->gs, u->ge, 0, outerr)) < 0 ||
+	    (rc = room(u, outerr, 128, &o)) < 0)
 		return rc;
-	if ((rc = put_num(u, outerr, ",\"line_number\":", num)) < 0 ||
-	    (rc = put_num(u, outerr, ",\"absolute_offset\":", u->gs)) < 0 ||
-	    (rc = puts_(u, outerr, ",\"submatches\":[")) < 0)
-		return rc;
+	e = dec(str(o, ",\"line_number\":"), num);
+	e = dec(str(e, ",\"absolute_offset\":"), u->gs);
+	used(u, (size_t)(str(e, ",\"submatches\":[") - o));
 	for (i = 0; i < u->nsubs; i++) {
 		/* In file order, whichever way the scan went. */
-		const struct fo_sub *s = &u->subs[u->subs[0].off >
-		    u->subs[u->nsubs - 1].off ? u->nsubs - 1 - i : i];
-		const unsigned char *p;
-
+		sub = &u->subs[u->subs[0].off > u->subs[u->nsubs - 1].off ?
+		    u->nsubs - 1 - i : i];
 		if ((rc = puts_(u, outerr, i ? ",{\"match\":" :
 		    "{\"match\":")) < 0 ||
-		    (rc = json_bytes(u, s->off, s->off + s->len, u->o->hex,
-		    outerr)) < 0)
+		    (rc = json_bytes(u, sub->off, sub->off + sub->len,
+		    u->o->hex, outerr)) < 0)
 			return rc;
 		k = 0;
-		if (u->o->npats > 1 && s->len <= RD_CAP &&
-		    (rc = bytes_at(u, s->off, s->len, &p)) == 0)
-			k = fo_which(u->o, p, s->len);
-		if (rc < 0)
+		if (u->o->npats > 1 && sub->len <= RD_CAP &&
+		    (rc = bytes_at(u, sub->off, sub->len, &p)) == 0)
+			k = fo_which(u->o, p, sub->len);
+		if (rc < 0 || (rc = room(u, outerr, 128, &o)) < 0)
 			return rc;
-		if ((rc = put_num(u, outerr, ",\"start\":", s->off - u->gs)) <
-		    0 || (rc = put_num(u, outerr, ",\"end\":", s->off +
-		    s->len - u->gs)) < 0 ||
-		    (rc = put_num(u, outerr, ",\"pattern\":", k)) < 0 ||
-		    (rc = puts_(u, outerr, "}")) < 0)
-			return rc;
+		e = dec(str(o, ",\"start\":"), sub->off - u->gs);
+		e = dec(str(e, ",\"end\":"), sub->off + sub->len - u->gs);
+		e = dec(str(e, ",\"pattern\":"), k);
+		used(u, (size_t)(str(e, "}") - o));
 	}
 	/* As ripgrep counts them: every line the group spans. */
 	nl = 0;
@@ -997,6 +1131,7 @@ fo_free(struct fo_file *u)
 	free(u->sk);
 	free(u->buf);
 	free(u->subs);
+	free(u->jpath);
 	u->buf = NULL;
 	u->subs = NULL;
 }

@@ -31,6 +31,15 @@ struct fo_sub {
 	size_t		 len;
 };
 
+struct fo_file;
+
+/* Output counted for --json's statistics; OUTERR says it was output. */
+struct fo_wr {
+	struct fo_file	*u;
+	int		*outerr;
+	int		 hex;		/* put_bytes: hex, not escaped text */
+};
+
 /* A file being printed. */
 struct fo_file {
 	const struct fo_opts	*o;
@@ -51,6 +60,8 @@ struct fo_file {
 	struct fo_sub		*subs;
 	size_t			 nsubs, subcap;
 	int			 begun;
+	char			*jpath;		/* the path as JSON */
+	size_t			 jpath_len;
 	uint64_t		 printed, matches, lines;
 	struct timespec		 t0;
 	/* -A/-B/-C: the span being gathered. */
@@ -58,6 +69,7 @@ struct fo_file {
 	int			 have_span;
 	int			 any_span;
 	struct sink		*sk;
+	struct fo_wr		 skw;		/* where the sink writes */
 	unsigned char		*ob;		/* output held, OB_CAP bytes */
 	size_t			 obn;
 };

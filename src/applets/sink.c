@@ -3,43 +3,56 @@
  */
 #include "config.h"
 
-#include <inttypes.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "applet.h"
 #include "sink.h"
 
 static int
-hexdump_line(const unsigned char *p, size_t n, uint64_t at)
+emit(struct sink *s, const void *p, size_t len)
+{
+	return s->out != NULL ? s->out(s->out_arg, p, len) : app_write(p, len);
+}
+
+/* AT in hex, at least 8 digits, as hexdump prints offsets. */
+static char *
+offset_hex(char *o, uint64_t at)
 {
 	static const char hex[] = "0123456789abcdef";
-	char out[96], *o = out;
+	int i, n = 8;
+
+	while (n < 16 && at >> (4 * n) != 0)
+		n++;
+	for (i = 0; i < n; i++)
+		o[i] = hex[(at >> (4 * (n - 1 - i))) & 15];
+	return o + n;
+}
+
+static int
+hexdump_line(struct sink *s, const unsigned char *p, size_t n, uint64_t at)
+{
+	static const char hex[] = "0123456789abcdef";
+	char out[96], *o, *q;
 	size_t i;
 
 	/* By hand, not printf per byte: mmfind -C, mmread - print millions. */
-	if (at <= 0xffffffff) {
-		for (i = 0; i < 8; i++)
-			out[i] = hex[(at >> (28 - 4 * i)) & 15];
-		o += 8;
-		*o++ = ' ';
-	} else
-		o += sprintf(o, "%08" PRIx64 " ", at);
-	for (i = 0; i < 16; i++) {
-		if (i == 8)
-			*o++ = ' ';
-		*o++ = ' ';
-		*o++ = i < n ? hex[p[i] >> 4] : ' ';
-		*o++ = i < n ? hex[p[i] & 15] : ' ';
+	o = offset_hex(out, at);
+	/* The hex columns: blanks first, then the digits of N bytes. */
+	memset(o, ' ', 52);
+	for (i = 0; i < n; i++) {
+		q = o + 2 + 3 * i + (i >= 8);
+		q[0] = hex[p[i] >> 4];
+		q[1] = hex[p[i] & 15];
 	}
-	memcpy(o, "  |", 3);
-	o += 3;
+	o += 52;
+	*o++ = '|';
 	for (i = 0; i < n; i++)
-		*o++ = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '.';
+		o[i] = (unsigned char)(p[i] - 0x20) < 0x5f ? (char)p[i] : '.';
+	o += n;
 	*o++ = '|';
 	*o++ = '\n';
-	return app_write(out, (size_t)(o - out));
+	return emit(s, out, (size_t)(o - out));
 }
 
 /* A full 16-byte line: printed, or squeezed to "*" like hexdump. */
@@ -50,14 +63,14 @@ hexdump_full(struct sink *s, const unsigned char *p, uint64_t at)
 
 	if (s->have_prev && memcmp(p, s->prev, 16) == 0) {
 		if (!s->squeezing)
-			rc = app_write("*\n", 2);
+			rc = emit(s, "*\n", 2);
 		s->squeezing = 1;
 		return rc;
 	}
 	s->squeezing = 0;
 	memcpy(s->prev, p, 16);
 	s->have_prev = 1;
-	return hexdump_line(p, 16, at);
+	return hexdump_line(s, p, 16, at);
 }
 
 void
@@ -66,6 +79,7 @@ sink_start(struct sink *s, enum format fmt, uint64_t addr)
 	memset(s, 0, offsetof(struct sink, buf));
 	s->fmt = fmt;
 	s->addr = addr;
+	s->out = NULL;
 }
 
 int
@@ -84,20 +98,20 @@ sink_put(struct sink *s, const unsigned char *p, size_t len)
 		 * SIGBUS guard, and not as EFAULT inside write().
 		 */
 		if (s->direct) {
-			rc = app_write(p, len);
+			rc = emit(s, p, len);
 			break;
 		}
 		for (; len > 0 && rc == 0; p += n, len -= n) {
 			n = len < BOUNCE ? len : BOUNCE;
 			memcpy(s->buf, p, n);
-			rc = app_write(s->buf, n);
+			rc = emit(s, s->buf, n);
 		}
 		break;
 	case FMT_HEX:
 		for (; len > 0 && rc == 0; p += n, len -= n) {
 			n = len < BOUNCE / 2 ? len : BOUNCE / 2 - 1;
 			mm_hex_format(p, n, (char *)s->buf);
-			rc = app_write(s->buf, 2 * n);
+			rc = emit(s, s->buf, 2 * n);
 		}
 		break;
 	case FMT_HEXDUMP:
@@ -152,16 +166,20 @@ sink_zeros(struct sink *s, uint64_t len)
 int
 sink_end(struct sink *s, uint64_t start, int count_zero)
 {
+	char b[24], *o;
 	int rc = 0;
 
 	if (s->fmt == FMT_HEX)
-		return app_write("\n", 1);
+		return emit(s, "\n", 1);
 	if (s->fmt != FMT_HEXDUMP || count_zero)
 		return 0;
 	if (s->fill > 0)
-		rc = hexdump_line(s->line, s->fill, s->addr - s->fill);
+		rc = hexdump_line(s, s->line, s->fill, s->addr - s->fill);
 	/* hexdump prints the end offset unless nothing at all was shown. */
-	if (rc == 0 && (s->any || start > 0))
-		rc = app_printf("%08" PRIx64 "\n", s->addr);
+	if (rc == 0 && (s->any || start > 0)) {
+		o = offset_hex(b, s->addr);
+		*o++ = '\n';
+		rc = emit(s, b, (size_t)(o - b));
+	}
 	return rc;
 }

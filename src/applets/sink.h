@@ -24,10 +24,13 @@ struct sink {
 	int		 squeezing;
 	int		 any;
 	int		 direct;	/* bytes read, not mapped */
+	/* Where the output goes: OUT(OUT_ARG, ...), or app_write if NULL. */
+	int		(*out)(void *, const void *, size_t);
+	void		*out_arg;
 	unsigned char	 buf[BOUNCE];
 };
 
-/* Make S ready for output in FMT from file offset ADDR. */
+/* Make S ready for output in FMT from file offset ADDR, to app_write. */
 void	sink_start(struct sink *, enum format, uint64_t addr);
 /*
  * LEN bytes at P, the next of the output (ADDR is the file offset of the
