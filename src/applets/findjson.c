@@ -115,31 +115,17 @@ static char *
 json_char(char *o, unsigned char c)
 {
 	static const char hex[] = "0123456789abcdef";
+	static const char named[0x20] = {
+		['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r'
+	};
 
 	if (c >= 0x20 && c != '"' && c != '\\') {
 		*o = (char)c;
 		return o + 1;
 	}
 	o[0] = '\\';
-	switch (c) {
-	case '"':
-	case '\\':
-		o[1] = (char)c;
-		return o + 2;
-	case '\n':
-		o[1] = 'n';
-		return o + 2;
-	case '\t':
-		o[1] = 't';
-		return o + 2;
-	case '\r':
-		o[1] = 'r';
-		return o + 2;
-	case '\b':
-		o[1] = 'b';
-		return o + 2;
-	case '\f':
-		o[1] = 'f';
+	if (c >= 0x20 || named[c] != 0) {
+		o[1] = c >= 0x20 ? (char)c : named[c];
 		return o + 2;
 	}
 	memcpy(o + 1, "u00", 3);
