@@ -15,6 +15,17 @@ emit(struct sink *s, const void *p, size_t len)
 	return s->out != NULL ? s->out(s->out_arg, p, len) : app_write(p, len);
 }
 
+/* Every byte as two hex digits. */
+static const char pairs[] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
 /* AT in hex, at least 8 digits, as hexdump prints offsets. */
 static char *
 offset_hex(char *o, uint64_t at)
@@ -22,6 +33,12 @@ offset_hex(char *o, uint64_t at)
 	static const char hex[] = "0123456789abcdef";
 	int i, n = 8;
 
+	if (at <= 0xffffffff) {
+		for (i = 0; i < 4; i++)
+			memcpy(o + 2 * i, pairs + 2 * ((at >> (24 - 8 * i)) & 255),
+			    2);
+		return o + 8;
+	}
 	while (n < 16 && at >> (4 * n) != 0)
 		n++;
 	for (i = 0; i < n; i++)
@@ -32,19 +49,15 @@ offset_hex(char *o, uint64_t at)
 static int
 hexdump_line(struct sink *s, const unsigned char *p, size_t n, uint64_t at)
 {
-	static const char hex[] = "0123456789abcdef";
-	char out[96], *o, *q;
+	char out[96], *o;
 	size_t i;
 
 	/* By hand, not printf per byte: mmfind -C, mmread - print millions. */
 	o = offset_hex(out, at);
 	/* The hex columns: blanks first, then the digits of N bytes. */
 	memset(o, ' ', 52);
-	for (i = 0; i < n; i++) {
-		q = o + 2 + 3 * i + (i >= 8);
-		q[0] = hex[p[i] >> 4];
-		q[1] = hex[p[i] & 15];
-	}
+	for (i = 0; i < n; i++)
+		memcpy(o + 2 + 3 * i + (i >= 8), pairs + 2 * p[i], 2);
 	o += 52;
 	*o++ = '|';
 	for (i = 0; i < n; i++)
