@@ -115,6 +115,22 @@ PY
 	assert_output "$(hexdump -C r.bin)"
 }
 
+@test "mmfind -C at window edges and past 4 GiB prints what hexdump -C prints" {
+	# Spans that straddle the scan's windows (read again from the file)
+	# and offsets of nine hex digits, on a sparse file.
+	truncate -s 5G big.bin
+	offs="262141 524286 1048575 2097150 4294967290 4294967396"
+	for o in $offs; do
+		printf 'NEEDLE' | mmpatch big.bin "$o" -f /dev/stdin
+	done
+	run -0 mmfind -a -C 9 NEEDLE big.bin
+	expected=
+	for o in $offs; do
+		expected+="${expected:+$'\n'--$'\n'}$(hexdump -C -s $((o - 9)) -n 24 big.bin)"
+	done
+	assert_output "$expected"
+}
+
 @test "mmfind --json matches ripgrep's --json on a text file" {
 	command -v rg >/dev/null || skip "ripgrep is not installed"
 	printf 'alpha beta\nno\n"quoted" \\ beta\tgamma\nbeta beta beta\n\001ctl\n' >j.txt
