@@ -686,7 +686,7 @@ app_change_error(struct app_change *c, int rc, const char *doing)
 	if (c->sync_err)
 		return app_error("%s: cannot sync: %s", c->path,
 		    app_strerror(rc));
-	return app_fault(c->path, &c->f, rc, doing);
+	return doing != NULL ? app_fault(c->path, &c->f, rc, doing) : 0;
 }
 
 int

@@ -151,7 +151,8 @@ int	app_change_end(struct app_change *, int rc, uint64_t off, uint64_t len,
 	    int flags);
 /*
  * Word what every writer words alike: a failed --sync, a file that shrank
- * while it was DOING ("bytes were moved"), a full tmpfs (app_fault).
+ * while it was DOING ("bytes were moved"), a full tmpfs (app_fault; not
+ * when DOING is NULL, for a change of the size).
  * EXIT_FAIL after the message, else 0 and the applet words RC.
  */
 int	app_change_error(struct app_change *, int rc, const char *doing);
