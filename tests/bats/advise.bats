@@ -662,3 +662,25 @@ man_prefetch_example() {
 	n=$((64 * 1024 * 1024 / PS))
 	assert_output "data.db: $n/$n pages resident (100%)"
 }
+
+@test "mmadvise words OFFSET [LENGTH] as mmflush and mmread do, file unchanged" {
+	printf '%030d' 0 >r30
+	before=$(sum r30)
+	run -2 --separate-stderr mmadvise r30 willneed 1000
+	assert_equal "$stderr" "mmadvise: r30: offset 1000 is past the end of the file (size 30)"
+	run -2 --separate-stderr mmadvise r30 willneed 30
+	assert_equal "$stderr" "mmadvise: r30: offset 30 is the end of the file, not inside it (size 30)"
+	run -2 --separate-stderr mmadvise r30 remove 0 1000
+	assert_equal "$stderr" "mmadvise: r30: range [0, 1000) (1000 bytes) passes the end of the file (size 30)"
+	run -2 --separate-stderr mmflush r30 0 1000
+	assert_equal "$stderr" "mmflush: r30: range [0, 1000) (1000 bytes) passes the end of the file (size 30)"
+	run -2 --separate-stderr mmread r30 1000
+	assert_equal "$stderr" "mmread: r30: offset 1000 is past the end of the file (size 30)"
+	assert_equal "$(sum r30)" "$before"
+}
+
+@test "mmadvise -v reports in the APPLET: FILE: form" {
+	printf '%030d' 0 >r30
+	run -0 --separate-stderr mmadvise -v r30 willneed 0 10
+	assert_equal "$stderr" "mmadvise: r30: willneed: bytes [0, 10) (1 page)"
+}

@@ -566,3 +566,13 @@ sys.exit(0 if ok else 1)'
 	run -2 --separate-stderr mmresize t.txt nosuch
 	assert_equal "$stderr" "mmresize: invalid size 'nosuch'"
 }
+
+@test "mmresize --at names the offset as typed, file unchanged" {
+	printf 'abcdef' >h.bin
+	before=$(sha256sum <h.bin)
+	run -2 --separate-stderr mmresize --at=-0x10 h.bin +1
+	assert_equal "$stderr" "mmresize: h.bin: offset -0x10 is before the start of the file (size 6)"
+	run -2 --separate-stderr mmresize --at=0x10 h.bin +1
+	assert_equal "$stderr" "mmresize: h.bin: offset 0x10 is past the end of the file (size 6)"
+	assert_equal "$(sha256sum <h.bin)" "$before"
+}
