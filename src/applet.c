@@ -4,10 +4,8 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
-
-#include <linux/magic.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -17,6 +15,7 @@
 #include <unistd.h>
 
 #include "applet.h"
+#include "engine/flush.h"
 
 const char *app_name = PACKAGE;
 
@@ -570,24 +569,192 @@ app_open_change(struct mm_file *f, const char *path, int dry_run,
 }
 
 int
-app_shrank(const char *path, struct mm_file *f, off_t size0, int err,
-    const char *doing)
+app_fault(const char *path, struct mm_file *f, int err, const char *doing)
 {
-	struct statfs sfs;
+	off_t was;
 
-	if (err != -EIO || f->kind != MM_KIND_REGULAR || mm_file_stat(f) < 0)
-		return 0;
-	/* tmpfs gives even a read of a hole a page, through a mapping. */
-	if (f->size >= size0 && fstatfs(f->fd, &sfs) == 0 &&
-	    sfs.f_type == TMPFS_MAGIC && sfs.f_bavail == 0)
+	switch (mm_fault_cause(f, err, &was)) {
+	case MM_FAULT_SHRANK:
+		return app_error("%s: the file shrank from %jd to %jd byte%s "
+		    "while %s", path, (intmax_t)was, (intmax_t)f->size,
+		    app_s((uintmax_t)f->size), doing);
+	case MM_FAULT_FULL:
 		return app_error("%s: the tmpfs that holds it is full, and a "
 		    "mapping needs a page even to read a hole (free some "
 		    "space there, or give it through a pipe)", path);
-	if (f->size >= size0)
+	default:
 		return 0;
-	return app_error("%s: the file shrank from %jd to %jd byte%s while "
-	    "%s", path, (intmax_t)size0, (intmax_t)f->size,
-	    app_s((uintmax_t)f->size), doing);
+	}
+}
+
+int
+app_shrank(const char *path, struct mm_file *f, off_t size0, int err,
+    const char *doing)
+{
+	f->size = size0;
+	return app_fault(path, f, err, doing);
+}
+
+struct app_change_opts app_opts;
+
+/* Every change option, once; app_change_options picks an applet's. */
+static const struct poptOption change_options[] = {
+	{ "sync", '\0', POPT_ARG_NONE, &app_opts.sync, APP_SYNC,
+	    "make the change durable (flush it to storage) before exit",
+	    NULL },
+	{ "no-lock", '\0', POPT_ARG_NONE, &app_opts.no_lock, APP_NO_LOCK,
+	    "do not take the exclusive lock (flock) on FILE", NULL },
+	{ "dry-run", '\0', POPT_ARG_NONE, &app_opts.dry_run, APP_DRY_RUN,
+	    "print what would be done, change nothing", NULL },
+	{ "verbose", 'v', POPT_ARG_NONE, &app_opts.verbose, APP_VERBOSE,
+	    "report what was done on standard error", NULL },
+	{ "progress", '\0', POPT_ARG_NONE, &app_opts.progress, APP_PROGRESS,
+	    "draw a progress line on standard error (a terminal)", NULL },
+};
+
+const struct poptOption *
+app_change_options(int which)
+{
+	static struct poptOption t[sizeof(change_options) /
+	    sizeof(change_options[0]) + 1];
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(change_options) / sizeof(change_options[0]);
+	    i++) {
+		if (!(change_options[i].val & which))
+			continue;
+		t[n] = change_options[i];
+		/* The flag picks; popt is handed no value to return. */
+		t[n++].val = 0;
+	}
+	memset(&t[n], 0, sizeof(t[n]));
+	return t;
+}
+
+void
+app_verbose(const char *path, const char *fmt, ...)
+{
+	char buf[512], *p;
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	p = vformat(buf, sizeof(buf), &n, fmt, ap);
+	va_end(ap);
+	if (p == NULL)
+		return;
+	app_error("%s: %s", path, p);
+	if (p != buf)
+		free(p);
+}
+
+int
+app_change_open(struct app_change *c, const char *path)
+{
+	memset(c, 0, sizeof(*c));
+	c->path = path;
+	if (app_open_change(&c->f, path, app_opts.dry_run,
+	    app_opts.no_lock) != 0)
+		return EXIT_FAIL;
+	c->open = 1;
+	return 0;
+}
+
+void
+app_change_begin(struct app_change *c, uint64_t total)
+{
+	mm_signals_hold();
+	mm_progress_start(&c->progress, app_opts.progress, STDERR_FILENO,
+	    c->path, total);
+}
+
+int
+app_change_end(struct app_change *c, int rc, uint64_t off, uint64_t len,
+    int flags)
+{
+	mm_progress_end(&c->progress);
+	if (rc == 0 && app_opts.sync && (rc = mm_flush(&c->f, off, len,
+	    MS_SYNC | flags, NULL, NULL)) < 0)
+		c->sync_err = 1;
+	c->sig = mm_signals_release();
+	return rc;
+}
+
+int
+app_change_error(struct app_change *c, int rc, const char *doing)
+{
+	if (c->sync_err)
+		return app_error("%s: cannot sync: %s", c->path,
+		    app_strerror(rc));
+	return doing != NULL ? app_fault(c->path, &c->f, rc, doing) : 0;
+}
+
+int
+app_change_close(struct app_change *c, int st)
+{
+	if (c->open && mm_close(&c->f) < 0 && st == EXIT_OK)
+		st = app_error("%s: close failed: %s", c->path,
+		    strerror(errno));
+	c->open = 0;
+	return c->sig != 0 ? 128 + c->sig : st;
+}
+
+int
+app_range_parse(struct app_range *r, const char *offstr,
+    const char *lenwhat, const char *lenstr)
+{
+	r->offstr = offstr;
+	r->mag = 0;
+	r->neg = 0;
+	r->has_len = lenstr != NULL;
+	r->len = 0;
+	if (offstr != NULL && app_offset("offset", offstr, &r->mag, &r->neg))
+		return EXIT_FAIL;
+	if (lenstr != NULL && app_size(lenwhat, lenstr, &r->len))
+		return EXIT_FAIL;
+	return 0;
+}
+
+int
+app_range(const char *path, const char *where, const struct app_range *r,
+    uint64_t size, int flags, uint64_t *start, uint64_t *len)
+{
+	const char *what = r->what != NULL ? r->what : "offset";
+	char typed[32];
+	const char *off = r->offstr;
+	uint64_t n;
+
+	if (where == NULL)
+		where = "";
+	if (off == NULL) {
+		snprintf(typed, sizeof(typed), "%ju", (uintmax_t)r->mag);
+		off = typed;
+	}
+	if (mm_offset_resolve(r->mag, r->neg, size, start) < 0)
+		return app_error("%s: %s%s %s is before the start of the file "
+		    "(size %ju)", path, where, what, off, (uintmax_t)size);
+	if (*start > size)
+		return app_error("%s: %s%s %s is past the end of the file "
+		    "(size %ju)", path, where, what, off, (uintmax_t)size);
+	/* madvise's rule: its start must be a byte of the file. */
+	if ((flags & APP_RANGE_INSIDE) && *start == size)
+		return app_error("%s: %s%s %s is the end of the file, not "
+		    "inside it (size %ju)", path, where, what, off,
+		    (uintmax_t)size);
+	n = r->has_len ? r->len : size - *start;
+	if (n > size - *start) {
+		if (flags & APP_RANGE_CUT)
+			n = size - *start;
+		else
+			return app_error("%s: %s%s%srange [%ju, %ju) (%ju "
+			    "byte%s) passes the end of the file (size %ju)",
+			    path, where, r->what != NULL ? r->what : "",
+			    r->what != NULL ? " " : "", (uintmax_t)*start,
+			    (uintmax_t)(*start + n), (uintmax_t)n, app_s(n),
+			    (uintmax_t)size);
+	}
+	*len = n;
+	return 0;
 }
 
 /* app_write itself: standard output, whoever captures. */

@@ -91,19 +91,119 @@ int	app_hex(const char *what, const char *s, int wild, struct mm_bytes *);
 int	app_bytes_file(const char *path, struct mm_bytes *);
 
 /*
- * Open PATH to change it in place: mapped files only, for writing or, for
- * a dry run, copy-on-write; locked unless NO_LOCK; its size read again
- * under the lock.  0, or EXIT_FAIL after a message.
+ * The options of the applets that change a file, each declared once:
+ * APP_CHANGE_OPTIONS(APP_SYNC | APP_VERBOSE ...) in an applet's table
+ * includes the ones it takes, which set app_change_opts.
  */
+#define APP_SYNC	0x01	/* --sync */
+#define APP_NO_LOCK	0x02	/* --no-lock */
+#define APP_DRY_RUN	0x04	/* --dry-run */
+#define APP_VERBOSE	0x08	/* -v, --verbose */
+#define APP_PROGRESS	0x10	/* --progress */
+#define APP_WRITER	(APP_SYNC | APP_NO_LOCK | APP_DRY_RUN | APP_VERBOSE | \
+			    APP_PROGRESS)
+struct app_change_opts {
+	int	sync, no_lock, dry_run, verbose, progress;
+};
+extern struct app_change_opts app_opts;
+const struct poptOption *app_change_options(int which);
+#define APP_CHANGE_OPTIONS(which) \
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, \
+	    (void *)app_change_options(which), 0, "Change options:", NULL },
+
+/*
+ * -v: "APPLET: FILE: what was done" on standard error, the one form of
+ * every applet's report.
+ */
+void	app_verbose(const char *path, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * One change to one file, the way every writer makes it: opened (and
+ * locked), signals held and a progress line drawn while the engine
+ * works, the change synced with --sync, then the exit status.
+ */
+struct app_change {
+	const char		*path;
+	struct mm_file		 f;
+	struct mm_progress	 progress;
+	int			 open;		/* F is open */
+	int			 sync_err;	/* the --sync flush failed */
+	int			 sig;		/* the signal that arrived */
+};
+/*
+ * Open PATH to change it in place: mapped files only, for writing or,
+ * with --dry-run, copy-on-write; locked unless --no-lock; its size read
+ * again under the lock.  0, or EXIT_FAIL after a message.
+ */
+int	app_change_open(struct app_change *, const char *path);
+/* The same for F with DRY_RUN and NO_LOCK given. */
 int	app_open_change(struct mm_file *, const char *path, int dry_run,
 	    int no_lock);
+/* Hold signals; draw a progress line (--progress) over TOTAL bytes. */
+void	app_change_begin(struct app_change *, uint64_t total);
 /*
- * If ERR is the SIGBUS of a file that shrank from SIZE0 while it was
- * DOING ("read", "searched"...), or of a full tmpfs that could give no
- * page for a hole, say so and return EXIT_FAIL; else 0.
+ * The engine's call returned RC: the progress line ends; with --sync and
+ * RC 0, [OFF, OFF+LEN) is flushed (mm_flush, MS_SYNC | FLAGS); the
+ * signals are released.  Returns RC, or the flush's -errno.
  */
+int	app_change_end(struct app_change *, int rc, uint64_t off, uint64_t len,
+	    int flags);
+/*
+ * Word what every writer words alike: a failed --sync, a file that shrank
+ * while it was DOING ("bytes were moved"), a full tmpfs (app_fault; not
+ * when DOING is NULL, for a change of the size).
+ * EXIT_FAIL after the message, else 0 and the applet words RC.
+ */
+int	app_change_error(struct app_change *, int rc, const char *doing);
+/* Close the file; the status: ST, or 128 + the signal that arrived. */
+int	app_change_close(struct app_change *, int st);
+
+/*
+ * If ERR is the -EIO of a mapping's fault in a file that shrank while it
+ * was DOING ("read", "searched"...), or in a full tmpfs that could give
+ * no page for a hole, say so and return EXIT_FAIL; else 0.  The engine
+ * leaves F's size as it found it (mm_fault_cause).
+ */
+int	app_fault(const char *path, struct mm_file *, int err,
+	    const char *doing);
+/* app_fault for a caller that read F's size again since: SIZE0 was it. */
 int	app_shrank(const char *path, struct mm_file *, off_t size0, int err,
 	    const char *doing);
+
+/*
+ * OFFSET [LENGTH] against a file of SIZE bytes, the one rule and wording
+ * of every applet: OFFSET (NULL: 0) may be negative, from the end; it
+ * must not pass the end (nor, with APP_RANGE_INSIDE, be the end); LENGTH
+ * (NULL: the rest) must not reach past the end, or with APP_RANGE_CUT is
+ * cut there.  WHAT names the offset ("offset", "destination").  Messages
+ * "FILE: WHEREoffset X is past the end of the file (size N)", "FILE:
+ * WHERErange [A, B) (N bytes) passes the end of the file (size N)".
+ */
+#define APP_RANGE_INSIDE	0x1
+#define APP_RANGE_CUT		0x2
+struct app_range {
+	const char	*what;		/* "offset" unless set */
+	const char	*offstr;	/* as typed; NULL: none */
+	uint64_t	 mag;		/* parsed by app_range_parse */
+	int		 neg;
+	int		 has_len;
+	uint64_t	 len;
+};
+/*
+ * Parse OFFSTR (may be NULL) and LENSTR (may be NULL, a LENWHAT: "length",
+ * "count") into R before any file is opened.  0, or EXIT_FAIL after a
+ * message.
+ */
+int	app_range_parse(struct app_range *, const char *offstr,
+	    const char *lenwhat, const char *lenstr);
+/*
+ * Resolve R against SIZE: *START and *LEN, or EXIT_FAIL after a message
+ * naming PATH, and WHERE ("standard input:3: ", or NULL) after it.
+ */
+int	app_range(const char *path, const char *where,
+	    const struct app_range *, uint64_t size, int flags,
+	    uint64_t *start, uint64_t *len);
 
 /* Checked output to standard output. */
 int	app_write(const void *, size_t);

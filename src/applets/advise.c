@@ -23,7 +23,7 @@
 enum map_what { MAP_NONE, MAP_RESIDENT, MAP_MISSING, MAP_ALL };
 
 struct opts {
-	int		 bytes, wait, progress, verbose, list;
+	int		 bytes, wait, list;
 	const char	*map;
 	const char	*timeout;
 	enum map_what	 what;
@@ -147,8 +147,7 @@ out:
 
 static int
 advice_error(const char *path, const struct mm_advice *a, int rc,
-    const struct opts *o, const struct mm_residency *r, off_t size0,
-    struct mm_file *f)
+    const struct opts *o, const struct mm_residency *r, struct mm_file *f)
 {
 	char pct[16];
 
@@ -181,7 +180,7 @@ advice_error(const char *path, const struct mm_advice *a, int rc,
 			    path, r->resident_pages, r->pages);
 		break;
 	case -EIO:
-		if (app_shrank(path, f, size0, rc, "it was advised"))
+		if (app_fault(path, f, rc, "it was advised"))
 			return EXIT_FAIL;
 		break;
 	}
@@ -193,62 +192,44 @@ static int
 advise(const char *path, const struct mm_advice *a, const char *offstr,
     const char *lenstr, const struct opts *o)
 {
-	struct mm_file f;
-	struct mm_progress pr;
+	struct app_change c;
+	struct app_range ar;
 	struct mm_residency r;
 	const struct mm_advice *pop = NULL;
-	uint64_t offval = 0, start = 0, len = 0;
-	int neg = 0, rc, sig, st = EXIT_OK;
-	off_t size0;
+	uint64_t start = 0, len = 0, lo, hi, pages;
+	int rc, st = EXIT_OK;
 
 	memset(&r, 0, sizeof(r));
-	if (offstr != NULL && app_offset("offset", offstr, &offval, &neg))
-		return EXIT_FAIL;
-	if (lenstr != NULL && app_size("length", lenstr, &len))
+	if (app_range_parse(&ar, offstr, "length", lenstr))
 		return EXIT_FAIL;
 	if (!(a->flags & MM_ADV_EVICT) && a->advice < 0)
-		return advice_error(path, a, -ENOTSUP, o, &r, 0, NULL);
+		return advice_error(path, a, -ENOTSUP, o, &r, NULL);
 
-	rc = mm_open(&f, path, a->flags & MM_ADV_WRITE ? MM_ACCESS_WRITE :
+	memset(&c, 0, sizeof(c));
+	c.path = path;
+	rc = mm_open(&c.f, path, a->flags & MM_ADV_WRITE ? MM_ACCESS_WRITE :
 	    MM_ACCESS_READ, MM_OPEN_MAPPED);
 	if (rc < 0)
 		return app_file_error(path, rc);
-	if (offstr != NULL) {
-		if (mm_offset_resolve(offval, neg, (uint64_t)f.size,
-		    &start) < 0) {
-			st = app_error("%s: offset %s is before the start of "
-			    "the file (size %jd)", path, offstr,
-			    (intmax_t)f.size);
-			goto out;
-		}
-		if (start >= (uint64_t)f.size) {
-			st = app_error("%s: offset %s is not inside the file "
-			    "(size %jd)", path, offstr, (intmax_t)f.size);
-			goto out;
-		}
-	}
-	if (lenstr == NULL)
-		len = (uint64_t)f.size - start;
-	else if (len > (uint64_t)f.size - start) {
-		st = app_error("%s: offset %s plus length %s passes the end "
-		    "of the file (size %jd)", path, offstr, lenstr,
-		    (intmax_t)f.size);
+	c.open = 1;
+	/* madvise's start must be a byte of the file; no OFFSET: all. */
+	if (app_range(path, NULL, &ar, (uint64_t)c.f.size, offstr != NULL ?
+	    APP_RANGE_INSIDE : 0, &start, &len)) {
+		st = EXIT_FAIL;
 		goto out;
 	}
 	if (((a->flags & MM_ADV_MAPPED) || o->wait) &&
-	    mm_residency_visible(&f) < 0) {
+	    mm_residency_visible(&c.f) < 0) {
 		st = app_error("%s: %s", path, hidden_msg);
 		goto out;
 	}
 	/* The advices that change the file are writes: one writer at once. */
-	if ((a->flags & MM_ADV_WRITE) && (rc = mm_lock(&f)) < 0) {
+	if ((a->flags & MM_ADV_WRITE) && (rc = mm_lock(&c.f)) < 0) {
 		st = app_file_error(path, rc);
 		goto out;
 	}
 
-	size0 = f.size;
-	mm_signals_hold();
-	mm_progress_start(&pr, o->progress, STDERR_FILENO, path, len);
+	app_change_begin(&c, len);
 	/*
 	 * willneed --wait reads the range in at once, as populate-read
 	 * does: async readahead of all of it first would only compete with
@@ -257,42 +238,34 @@ advise(const char *path, const struct mm_advice *a, const char *offstr,
 	if (o->wait && a->advice == MADV_WILLNEED)
 		pop = mm_advice_find("populate-read");
 	if (pop != NULL && pop->advice >= 0) {
-		rc = mm_advise(&f, pop, start, len, &pr);
+		rc = mm_advise(&c.f, pop, start, len, &c.progress);
 		/* A kernel before 5.14: no populate-read. */
 		if (rc == -EINVAL)
-			rc = mm_advise(&f, a, start, len, &pr);
+			rc = mm_advise(&c.f, a, start, len, &c.progress);
 	} else
-		rc = mm_advise(&f, a, start, len, &pr);
+		rc = mm_advise(&c.f, a, start, len, &c.progress);
 	if (rc == 0 && o->wait && len > 0)
-		rc = mm_fetch_wait(&f, start, len, o->secs, &pr, &r);
-	mm_progress_end(&pr);
-	sig = mm_signals_release();
-	if (rc < 0 && sig != 0 && rc == -EINTR) {
-		st = 128 + sig;
+		rc = mm_fetch_wait(&c.f, start, len, o->secs, &c.progress, &r);
+	/* mmadvise has no --sync: app_opts.sync is never set. */
+	rc = app_change_end(&c, rc, start, len, 0);
+	if (rc == -EINTR && c.sig != 0)
 		goto out;
-	}
 	if (rc < 0) {
-		st = advice_error(path, a, rc, o, &r, size0, &f);
+		st = advice_error(path, a, rc, o, &r, &c.f);
 		goto out;
 	}
-	if (o->verbose) {
-		uint64_t ps = mm_pagesize(), lo = start - start % ps;
-		uint64_t pages = len == 0 ? 0 :
-		    (start + len - lo + ps - 1) / ps;
-
-		fprintf(stderr, "%s: %s: %s: bytes [%" PRIu64 ", %" PRIu64
-		    ") (%" PRIu64 " page%s)\n", app_name, path, a->name,
-		    start, start + len, pages, app_s(pages));
+	if (app_opts.verbose) {
+		(void)mm_page_span(start, len, (uint64_t)c.f.size, &lo, &hi);
+		pages = mm_pages(lo, hi);
+		app_verbose(path, "%s: bytes [%" PRIu64 ", %" PRIu64 ") (%"
+		    PRIu64 " page%s)", a->name, start, start + len, pages,
+		    app_s(pages));
 		if (o->wait)
-			fprintf(stderr, "%s: %s: %" PRIu64 "/%" PRIu64
-			    " pages resident\n", app_name, path,
-			    r.pages, r.pages);
+			app_verbose(path, "%" PRIu64 "/%" PRIu64 " pages "
+			    "resident", r.pages, r.pages);
 	}
-	if (sig != 0)
-		st = 128 + sig;
 out:
-	mm_close(&f);
-	return st;
+	return app_change_close(&c, st);
 }
 
 /* ------------------------------------------------------------ main */
@@ -425,10 +398,7 @@ advise_main(int argc, const char **argv)
 		{ "timeout", '\0', POPT_ARG_STRING, &o.timeout, 0,
 		    "with --wait: give up after SECONDS (default: no limit)",
 		    "SECONDS" },
-		{ "progress", '\0', POPT_ARG_NONE, &o.progress, 0,
-		    "draw a progress line on a terminal", NULL },
-		{ "verbose", 'v', POPT_ARG_NONE, &o.verbose, 0,
-		    "report what was done on standard error", NULL },
+		APP_CHANGE_OPTIONS(APP_VERBOSE | APP_PROGRESS)
 		{ "list", 'l', POPT_ARG_NONE, &o.list, 0,
 		    "list the advices and what they do", NULL },
 		APP_COMMON_OPTIONS
@@ -487,7 +457,7 @@ advise_main(int argc, const char **argv)
 	}
 	if ((st = misplaced_advice(ops, n)) != 0)
 		goto done;
-	if (o.wait || o.progress) {
+	if (o.wait || app_opts.progress) {
 		st = app_usage("--wait and --progress go with an ADVICE");
 		goto done;
 	}

@@ -132,10 +132,9 @@ check_message(const struct mm_patch *p, const struct batch *b, off_t size0)
 	default:
 		break;
 	}
-	if (er->rc == -EIO && size < (intmax_t)size0)
-		return app_error("%s: the file shrank from %jd to %jd byte%s "
-		    "while it was patched", path, (intmax_t)size0, size,
-		    app_s((uintmax_t)size));
+	if (er->rc == -EIO && size < (intmax_t)size0 &&
+	    app_shrank(path, p->f, size0, er->rc, "it was patched"))
+		return EXIT_FAIL;
 	if (er->rc == -ENOSPC)
 		return app_error("%s: no space left on the device for the "
 		    "bytes to write; nothing written", path);
@@ -253,8 +252,18 @@ batch_run(const struct batch *b, struct mm_file *f, struct mm_patch *p)
 		}
 		goto release;
 	}
-	if (b->verbose)
-		batch_report(p, b->prefix, stderr);
+	/* -v: each edit as every applet reports, "APPLET: FILE: ...". */
+	if (b->verbose) {
+		char *pre;
+
+		if ((pre = malloc(strlen(app_name) + strlen(path) + 5)) !=
+		    NULL) {
+			sprintf(pre, "%s: %s: ", app_name, path);
+			fflush(stdout);
+			batch_report(p, pre, stderr);
+			free(pre);
+		}
+	}
 release:
 	if (!b->dry_run)
 		sig = mm_signals_release();

@@ -23,13 +23,12 @@ static int
 flush_file(const char *path, const char *offstr, const char *sizestr,
     const struct opts *o)
 {
+	struct app_range ar;
 	struct mm_file f;
-	uint64_t offval = 0, off, len = 0, start, end, ps = mm_pagesize();
-	int neg = 0, rc, st = EXIT_OK, flags;
+	uint64_t off, len, start, end, pages;
+	int rc, st = EXIT_OK, flags;
 
-	if (offstr != NULL && app_offset("offset", offstr, &offval, &neg))
-		return EXIT_FAIL;
-	if (sizestr != NULL && app_size("size", sizestr, &len))
+	if (app_range_parse(&ar, offstr, "size", sizestr))
 		return EXIT_FAIL;
 	/*
 	 * msync writes back only through a mapping of a descriptor open for
@@ -38,27 +37,13 @@ flush_file(const char *path, const char *offstr, const char *sizestr,
 	 */
 	rc = strcmp(path, "-") == 0 ? -EBADF :
 	    mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED);
-	if (rc == -EBADF || rc == -EACCES || rc == -EPERM || rc == -EROFS || rc == -ETXTBSY)
+	if (rc == -EBADF || rc == -EACCES || rc == -EPERM || rc == -EROFS ||
+	    rc == -ETXTBSY)
 		rc = mm_open(&f, path, MM_ACCESS_READ, MM_OPEN_MAPPED);
 	if (rc < 0)
 		return app_file_error(path, rc);
-	if (mm_offset_resolve(offval, neg, (uint64_t)f.size, &off) < 0) {
-		st = app_error("%s: offset %s is before the start of the file "
-		    "(size %jd)", path, offstr, (intmax_t)f.size);
-		goto out;
-	}
-	if (off > (uint64_t)f.size) {
-		st = app_error("%s: offset %s is past the end of the file "
-		    "(size %jd)", path, offstr, (intmax_t)f.size);
-		goto out;
-	}
-	if (sizestr == NULL)
-		len = (uint64_t)f.size - off;
-	else if (len > (uint64_t)f.size - off) {
-		st = app_error("%s: range [%ju, %ju) (%ju byte%s) passes the "
-		    "end of the file (size %jd)", path, (uintmax_t)off,
-		    (uintmax_t)(off + len), (uintmax_t)len, app_s(len),
-		    (intmax_t)f.size);
+	if (app_range(path, NULL, &ar, (uint64_t)f.size, 0, &off, &len)) {
+		st = EXIT_FAIL;
 		goto out;
 	}
 	flags = (o->async ? MS_ASYNC : MS_SYNC) |
@@ -70,14 +55,12 @@ flush_file(const char *path, const char *offstr, const char *sizestr,
 		goto out;
 	}
 	if (o->verbose) {
-		uint64_t pages = end <= start ? 0 :
-		    (end - 1) / ps - start / ps + 1;
-
-		if (end <= start)
-			fprintf(stderr, "%s: nothing to flush\n", path);
+		pages = mm_pages(start, end);
+		if (pages == 0)
+			app_verbose(path, "nothing to flush");
 		else
-			fprintf(stderr, "%s: %s bytes [%ju, %ju) (%ju page%s)\n",
-			    path, o->async ? "scheduled" : "flushed",
+			app_verbose(path, "%s bytes [%ju, %ju) (%ju page%s)",
+			    o->async ? "scheduled" : "flushed",
 			    (uintmax_t)start, (uintmax_t)end,
 			    (uintmax_t)pages, app_s(pages));
 	}

@@ -12,111 +12,75 @@
 #include <unistd.h>
 
 #include "applet.h"
-#include "engine/patch.h"
+#include "engine/move.h"
 
 static const char *usage_ops = "[OPTION]... FILE DEST SRC COUNT";
 
-struct opts {
-	int	progress, sync, verbose, no_lock, dry_run;
-};
-
-/* The range [AT, AT+COUNT) named WHAT must lie inside a file of SIZE. */
+/*
+ * Both ranges checked against the file, then the move, with the change
+ * scaffold's lock, held signals, progress and --sync.
+ */
 static int
-in_file(const char *path, const char *what, uint64_t at, uint64_t count,
-    uint64_t size)
+move_file(const char *path, struct app_range *dest, struct app_range *src,
+    uint64_t count)
 {
-	if (at > size)
-		return app_error("%s: %s %" PRIu64 " is past the end of the "
-		    "file (size %" PRIu64 ")", path, what, at, size);
-	if (count > size - at)
-		return app_error("%s: %s range [%" PRIu64 ", %" PRIu64 ") (%"
-		    PRIu64 " byte%s) passes the end of the file (size %" PRIu64
-		    ")", path, what, at, at + count, count, app_s(count), size);
-	return 0;
-}
+	struct app_change c;
+	uint64_t to, from, n;
+	int rc, st = EXIT_OK;
 
-static int
-move_file(const struct opts *o, const char *path, uint64_t dest,
-    uint64_t src, uint64_t count)
-{
-	struct mm_progress prog;
-	struct mm_file f;
-	off_t size0;
-	int rc, sig = 0, st = EXIT_OK, moved;
-
-	if (app_open_change(&f, path, o->dry_run, o->no_lock) != 0)
+	if (app_change_open(&c, path) != 0)
 		return EXIT_FAIL;
-	size0 = f.size;
-	if (in_file(path, "destination", dest, count, (uint64_t)f.size) ||
-	    in_file(path, "source", src, count, (uint64_t)f.size)) {
+	if (app_range(path, NULL, dest, (uint64_t)c.f.size, 0, &to, &n) ||
+	    app_range(path, NULL, src, (uint64_t)c.f.size, 0, &from, &n)) {
 		st = EXIT_FAIL;
 		goto out;
 	}
-	if (o->dry_run) {
+	if (app_opts.dry_run) {
 		/* Checked and reported; copying into a private map proves
 		 * nothing more and could need as much memory as COUNT. */
 		app_printf("would move %" PRIu64 " byte%s from offset %"
 		    PRIu64 " to offset %" PRIu64 "\n", count, app_s(count),
-		    src, dest);
+		    from, to);
 		goto out;
 	}
-	mm_signals_hold();
-	mm_progress_start(&prog, o->progress, STDERR_FILENO, "mmmove", count);
-	rc = mm_move(&f, dest, src, count, &prog);
-	mm_progress_end(&prog);
-	moved = rc == 0;
-	if (rc == 0 && o->sync)
-		rc = mm_sync_range(&f, dest, count);
-	sig = mm_signals_release();
-	if (app_shrank(path, &f, size0, rc, "bytes were moved"))
-		st = EXIT_FAIL;
+	app_change_begin(&c, count);
+	rc = mm_move(&c.f, to, from, count, &c.progress);
+	rc = app_change_end(&c, rc, to, count, 0);
+	if ((st = app_change_error(&c, rc, "bytes were moved")) != 0)
+		;
 	else if (rc == -ENOSPC)
 		st = app_error("%s: no space left on the device for the "
 		    "destination; nothing moved", path);
 	else if (rc == -EFBIG)
 		st = app_error("%s: cannot write up to offset %" PRIu64 ": %s; "
-		    "nothing moved", path, dest + count, app_strerror(rc));
-	else if (rc == -EIO && !moved)
+		    "nothing moved", path, to + count, app_strerror(rc));
+	else if (rc == -EIO)
 		/* The journal could not put the old bytes back. */
 		st = app_error("%s: I/O error while bytes were moved; the file "
 		    "may be partly moved", path);
 	else if (rc < 0)
 		st = app_file_error(path, rc);
-	else if (o->verbose)
-		app_error("%s: moved %" PRIu64 " byte%s from offset %" PRIu64
-		    " to offset %" PRIu64, path, count, app_s(count), src,
-		    dest);
-	if (sig != 0)
-		st = 128 + sig;
+	else if (app_opts.verbose)
+		app_verbose(path, "moved %" PRIu64 " byte%s from offset %"
+		    PRIu64 " to offset %" PRIu64, count, app_s(count), from,
+		    to);
 out:
-	mm_close(&f);
-	return st;
+	return app_change_close(&c, st);
 }
 
 int
 move_main(int argc, const char **argv)
 {
-	struct opts o = { 0, 0, 0, 0, 0 };
 	struct poptOption table[] = {
-		{ "progress", '\0', POPT_ARG_NONE, &o.progress, 0,
-		    "show a progress line on standard error (a terminal)",
-		    NULL },
-		{ "sync", '\0', POPT_ARG_NONE, &o.sync, 0,
-		    "flush the moved bytes to storage before exit", NULL },
-		{ "verbose", 'v', POPT_ARG_NONE, &o.verbose, 0,
-		    "report the move on standard error", NULL },
-		{ "no-lock", '\0', POPT_ARG_NONE, &o.no_lock, 0,
-		    "do not take the exclusive lock (flock) on FILE", NULL },
-		{ "dry-run", '\0', POPT_ARG_NONE, &o.dry_run, 0,
-		    "check the ranges and report the move, change nothing",
-		    NULL },
+		APP_CHANGE_OPTIONS(APP_WRITER)
 		APP_COMMON_OPTIONS
 		POPT_TABLEEND
 	};
 	static const char *const names[] = { "FILE", "DEST", "SRC", "COUNT" };
 	poptContext pc;
 	const char **ops;
-	uint64_t dest, src, count;
+	struct app_range dest, src;
+	uint64_t count;
 	int n, st;
 
 	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
@@ -139,12 +103,21 @@ move_main(int argc, const char **argv)
 		goto done;
 	}
 	/* Plain non-negative numbers, as Python's move takes them. */
-	if (app_size("DEST", ops[1], &dest) || app_size("SRC", ops[2], &src) ||
+	memset(&dest, 0, sizeof(dest));
+	memset(&src, 0, sizeof(src));
+	dest.what = "destination";
+	src.what = "source";
+	dest.offstr = ops[1];
+	src.offstr = ops[2];
+	dest.has_len = src.has_len = 1;
+	if (app_size("DEST", ops[1], &dest.mag) ||
+	    app_size("SRC", ops[2], &src.mag) ||
 	    app_size("COUNT", ops[3], &count)) {
 		st = EXIT_FAIL;
 		goto done;
 	}
-	st = move_file(&o, ops[0], dest, src, count);
+	dest.len = src.len = count;
+	st = move_file(ops[0], &dest, &src, count);
 done:
 	app_popt_free(pc);
 	return app_finish(st);

@@ -20,7 +20,7 @@ static const char *usage_ops = "[OPTION]... FILE OFFSET [TEXT]\n"
 struct opts {
 	char	*hex, *from, *expect, *expect_text, *repeat, *script, *undo;
 	char	*io_s;
-	int	 dry_run, verbose, sync, no_lock, resume;
+	int	 resume;
 };
 
 static const char *
@@ -100,13 +100,13 @@ run(const struct opts *o, const char *path, struct mm_patch *p,
 	struct mm_file f;
 	int st;
 
-	if (app_open_change(&f, path, o->dry_run, o->no_lock) != 0)
+	if (app_open_change(&f, path, app_opts.dry_run, app_opts.no_lock) != 0)
 		return EXIT_FAIL;
 	b->path = path;
 	b->undo = o->undo;
 	b->prefix = "";
-	b->dry_run = o->dry_run;
-	b->verbose = o->verbose;
+	b->dry_run = app_opts.dry_run;
+	b->verbose = app_opts.verbose;
 	st = batch_run(b, &f, p);
 	mm_patch_free(p);
 	mm_close(&f);
@@ -139,15 +139,8 @@ patch_main(int argc, const char **argv)
 		{ "resume", '\0', POPT_ARG_NONE, &o.resume, 0,
 		    "let an expectation hold where bytes are already the new "
 		    "ones (finish or undo a batch cut short)", NULL },
-		{ "dry-run", '\0', POPT_ARG_NONE, &o.dry_run, 0,
-		    "print 'OFFSET: OLDHEX -> NEWHEX' per edit, change nothing",
-		    NULL },
-		{ "verbose", 'v', POPT_ARG_NONE, &o.verbose, 0,
-		    "print each edit made on standard error", NULL },
-		{ "sync", '\0', POPT_ARG_NONE, &o.sync, 0,
-		    "flush the written pages to storage before exit", NULL },
-		{ "no-lock", '\0', POPT_ARG_NONE, &o.no_lock, 0,
-		    "do not take the exclusive lock (flock) on FILE", NULL },
+		APP_CHANGE_OPTIONS(APP_SYNC | APP_NO_LOCK | APP_DRY_RUN |
+		    APP_VERBOSE)
 		{ "io", '\0', POPT_ARG_STRING, &o.io_s, 0,
 		    "write through a mapping (mmap), with pwrite (read), or "
 		    "whichever costs the batch less (auto, the default)",
@@ -247,8 +240,8 @@ patch_main(int argc, const char **argv)
 		app_error("%s", app_strerror(-ENOMEM));
 		goto done;
 	}
-	p.flags = (o.undo != NULL || o.dry_run || o.verbose ?
-	    MM_PATCH_KEEP_OLD : 0) | (o.sync ? MM_PATCH_SYNC : 0) |
+	p.flags = (o.undo != NULL || app_opts.dry_run || app_opts.verbose ?
+	    MM_PATCH_KEEP_OLD : 0) | (app_opts.sync ? MM_PATCH_SYNC : 0) |
 	    (o.resume ? MM_PATCH_RESUME : 0);
 	b.path = path;
 	if ((st = build(&p, &o, path, offstr, &data, &expect, &b)) != 0)

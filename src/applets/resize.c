@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "applet.h"
+#include "engine/flush.h"
 #include "engine/resize.h"
 
 static const char *usage_ops = "[OPTION]... FILE SIZE";
@@ -20,8 +21,7 @@ static const char *usage_ops = "[OPTION]... FILE SIZE";
 struct opts {
 	char	*at;
 	char	*fill;
-	int	 allocate, no_create, sync, no_lock, dry_run, verbose;
-	int	 progress;
+	int	 allocate, no_create;
 };
 
 /* What the command line asks, checked before any file is touched. */
@@ -29,8 +29,8 @@ struct req {
 	const char		*path;
 	const char		*sizestr;
 	struct mm_size_spec	 spec;
-	int			 at_given, at_neg;
-	uint64_t		 at_val;
+	int			 at_given;
+	struct app_range	 at;
 	struct mm_bytes		 fill;
 	int			 flags;
 };
@@ -67,14 +67,8 @@ plan(const struct req *q, uint64_t old, struct mm_resize *r)
 		    "2^63-1 bytes (size %ju)", q->path, q->sizestr,
 		    (uintmax_t)old);
 	if (q->at_given) {
-		if (mm_offset_resolve(q->at_val, q->at_neg, old, &at) < 0)
-			return app_error("%s: offset -%ju is before the start "
-			    "of the file (size %ju)", q->path,
-			    (uintmax_t)q->at_val, (uintmax_t)old);
-		if (at > old)
-			return app_error("%s: offset %ju is past the end of "
-			    "the file (size %ju)", q->path, (uintmax_t)at,
-			    (uintmax_t)old);
+		if (app_range(q->path, NULL, &q->at, old, 0, &at, &cut))
+			return EXIT_FAIL;
 		/*
 		 * In the middle, -N names the bytes to remove: fewer than
 		 * typed (truncate's "at most to 0") would be a surprise.
@@ -97,19 +91,18 @@ plan(const struct req *q, uint64_t old, struct mm_resize *r)
 	return 0;
 }
 
-/* "FILE: OLD -> NEW bytes" and, for --at, what happened in the middle. */
+/*
+ * "OLD -> NEW bytes" and, for --at, what happened in the middle: after
+ * "FILE: " on standard output (a dry run), or as -v reports.
+ */
 static void
-report(FILE *fp, const char *path, const struct mm_resize *r, int created,
-    int dry)
+report(const char *path, const struct mm_resize *r, int created, int dry)
 {
 	uint64_t old = r->old_size, newsize = r->new_size;
 	uint64_t n = newsize > old ? newsize - old : old - newsize;
 	const char *how;
+	char buf[256], mid[128] = "";
 
-	fprintf(fp, "%s: %ju -> %ju byte%s", path, (uintmax_t)old,
-	    (uintmax_t)newsize, app_s(newsize));
-	if (created)
-		fprintf(fp, dry ? " (would be created)" : " (created)");
 	if (r->at_given && newsize != old && r->how != MM_HOW_END) {
 		switch (r->how) {
 		case MM_HOW_RANGE:
@@ -123,15 +116,21 @@ report(FILE *fp, const char *path, const struct mm_resize *r, int created,
 			break;
 		}
 		if (dry)
-			fprintf(fp, " (would %s %ju byte%s at %ju)",
-			    newsize > old ? "insert" : "remove", (uintmax_t)n,
-			    app_s(n), (uintmax_t)r->at);
+			snprintf(mid, sizeof(mid), " (would %s %ju byte%s at "
+			    "%ju)", newsize > old ? "insert" : "remove",
+			    (uintmax_t)n, app_s(n), (uintmax_t)r->at);
 		else
-			fprintf(fp, " (%ju byte%s %s at %ju%s)", (uintmax_t)n,
-			    app_s(n), newsize > old ? "inserted" : "removed",
-			    (uintmax_t)r->at, how);
+			snprintf(mid, sizeof(mid), " (%ju byte%s %s at %ju%s)",
+			    (uintmax_t)n, app_s(n), newsize > old ?
+			    "inserted" : "removed", (uintmax_t)r->at, how);
 	}
-	fputc('\n', fp);
+	snprintf(buf, sizeof(buf), "%ju -> %ju byte%s%s%s", (uintmax_t)old,
+	    (uintmax_t)newsize, app_s(newsize), !created ? "" : dry ?
+	    " (would be created)" : " (created)", mid);
+	if (dry)
+		app_printf("%s: %s\n", path, buf);
+	else
+		app_verbose(path, "%s", buf);
 }
 
 /*
@@ -165,16 +164,17 @@ cause(int rc, uint64_t newsize)
 static int
 resize_file(const struct req *q, const struct opts *o)
 {
-	struct mm_file f;
+	struct app_change c;
 	struct mm_resize r;
-	struct mm_progress progress;
 	struct stat made;
-	int rc, st = EXIT_OK, sig, created = 0, done = 0;
+	int rc, st = EXIT_OK, created = 0, done = 0;
 
 	if (strcmp(q->path, "-") == 0)
 		return app_error("-: standard input cannot be resized "
 		    "(name a file called - as ./-)");
-	rc = mm_open(&f, q->path, o->dry_run ? MM_ACCESS_READ :
+	memset(&c, 0, sizeof(c));
+	c.path = q->path;
+	rc = mm_open(&c.f, q->path, app_opts.dry_run ? MM_ACCESS_READ :
 	    MM_ACCESS_WRITE, MM_OPEN_MAPPED);
 	if (rc == -ENOENT) {
 		/* Like truncate -c: nothing to do, and that is no error. */
@@ -189,78 +189,73 @@ resize_file(const struct req *q, const struct opts *o)
 		/* Check against the empty file it would be, then create. */
 		if (plan(q, 0, &r) != 0)
 			return EXIT_FAIL;
-		if (o->dry_run) {
-			report(stdout, q->path, &r, 1, 1);
+		if (app_opts.dry_run) {
+			report(q->path, &r, 1, 1);
 			return EXIT_OK;
 		}
 		/*
 		 * Create it new (O_EXCL), to know that a failure may remove
 		 * it; one that appeared meanwhile is opened as it is.
 		 */
-		rc = mm_open(&f, q->path, MM_ACCESS_WRITE,
+		rc = mm_open(&c.f, q->path, MM_ACCESS_WRITE,
 		    MM_OPEN_MAPPED | MM_OPEN_CREATE | MM_OPEN_EXCL);
-		if (rc == 0 && fstat(f.fd, &made) == 0)
+		if (rc == 0 && fstat(c.f.fd, &made) == 0)
 			created = 1;
 		else if (rc == -EEXIST)
-			rc = mm_open(&f, q->path, MM_ACCESS_WRITE,
+			rc = mm_open(&c.f, q->path, MM_ACCESS_WRITE,
 			    MM_OPEN_MAPPED | MM_OPEN_CREATE);
 	}
 	if (rc < 0)
 		return app_file_error(q->path, rc);
-	if (f.kind != MM_KIND_REGULAR) {
+	c.open = 1;
+	if (c.f.kind != MM_KIND_REGULAR) {
 		st = app_error("%s: is a block device; its size cannot be "
 		    "changed", q->path);
 		goto out;
 	}
-	if (!o->dry_run && !o->no_lock && (rc = mm_lock(&f)) < 0) {
+	if (!app_opts.dry_run && !app_opts.no_lock &&
+	    (rc = mm_lock(&c.f)) < 0) {
 		st = app_error("%s: cannot lock: %s", q->path,
 		    app_strerror(rc));
 		goto out;
 	}
 	/* Another writer may have changed it while we waited. */
-	if ((rc = mm_file_stat(&f)) < 0) {
+	if ((rc = mm_file_stat(&c.f)) < 0) {
 		st = app_file_error(q->path, rc);
 		goto out;
 	}
 	/* Bytes that another writer put in are not ours to remove. */
-	if (f.size != 0)
+	if (c.f.size != 0)
 		created = 0;
-	if (plan(q, (uint64_t)f.size, &r) != 0) {
+	if (plan(q, (uint64_t)c.f.size, &r) != 0) {
 		st = EXIT_FAIL;
 		goto out;
 	}
-	if (o->dry_run) {
-		report(stdout, q->path, &r, 0, 1);
+	if (app_opts.dry_run) {
+		report(q->path, &r, 0, 1);
 		goto out;
 	}
 
-	mm_signals_hold();
-	mm_progress_start(&progress, o->progress, STDERR_FILENO, q->path,
-	    mm_resize_work(&r));
-	r.progress = &progress;
-	rc = mm_resize_apply(&f, &r);
-	mm_progress_end(&progress);
-	if (rc < 0) {
+	app_change_begin(&c, mm_resize_work(&r));
+	r.progress = &c.progress;
+	rc = mm_resize_apply(&c.f, &r);
+	/* The size changed: the whole file is synced. */
+	rc = app_change_end(&c, rc, 0, 0, MM_FLUSH_SIZE);
+	if ((st = app_change_error(&c, rc, NULL)) != 0)
+		;
+	else if (rc < 0) {
 		st = app_error("%s: cannot resize from %ju to %ju byte%s: %s%s",
 		    q->path, (uintmax_t)r.old_size, (uintmax_t)r.new_size,
 		    app_s(r.new_size), cause(rc, r.new_size), r.damaged ?
 		    "; the file may be damaged" : created ?
 		    "; the new file is removed" : "; the file is unchanged");
-	} else if (o->sync && fsync(f.fd) == -1) {
-		st = app_error("%s: cannot sync: %s", q->path,
-		    app_strerror(-errno));
 	} else {
 		done = 1;
-		if (o->verbose)
-			report(stderr, q->path, &r, created, 0);
+		if (app_opts.verbose)
+			report(q->path, &r, created, 0);
 	}
-	sig = mm_signals_release();
-	if (sig != 0)
-		st = 128 + sig;
 out:
-	if (mm_close(&f) < 0 && st == EXIT_OK)
-		st = app_error("%s: close failed: %s", q->path,
-		    strerror(errno));
+	st = app_change_close(&c, st);
 	if (created && (!done || st == EXIT_FAIL) &&
 	    remove_created(q->path, &made) != EXIT_OK)
 		st = EXIT_FAIL;
@@ -282,18 +277,7 @@ resize_main(int argc, const char **argv)
 		    NULL },
 		{ "no-create", 'c', POPT_ARG_NONE, &o.no_create, 0,
 		    "do not create a missing file", NULL },
-		{ "sync", '\0', POPT_ARG_NONE, &o.sync, 0,
-		    "make the new size and bytes durable (fsync) before exit",
-		    NULL },
-		{ "no-lock", '\0', POPT_ARG_NONE, &o.no_lock, 0,
-		    "do not take the exclusive lock (flock) on FILE", NULL },
-		{ "dry-run", '\0', POPT_ARG_NONE, &o.dry_run, 0,
-		    "print what would be done, change nothing", NULL },
-		{ "verbose", 'v', POPT_ARG_NONE, &o.verbose, 0,
-		    "report the old and new size on standard error", NULL },
-		{ "progress", '\0', POPT_ARG_NONE, &o.progress, 0,
-		    "show a progress line while the tail moves (on a terminal)",
-		    NULL },
+		APP_CHANGE_OPTIONS(APP_WRITER)
 		APP_COMMON_OPTIONS
 		POPT_TABLEEND
 	};
@@ -335,8 +319,7 @@ resize_main(int argc, const char **argv)
 		goto done;
 	if (o.at != NULL) {
 		q.at_given = 1;
-		if ((st = app_offset("offset", o.at, &q.at_val,
-		    &q.at_neg)) != 0)
+		if ((st = app_range_parse(&q.at, o.at, NULL, NULL)) != 0)
 			goto done;
 	}
 	if (o.fill != NULL) {

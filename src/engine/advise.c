@@ -185,23 +185,6 @@ mm_advice_find(const char *name)
 	return NULL;
 }
 
-int
-mm_adv_range(const struct mm_file *f, uint64_t off, uint64_t len,
-    uint64_t *lo, uint64_t *hi)
-{
-	uint64_t ps = mm_pagesize();
-
-	if (f->size < 0 || off > (uint64_t)f->size ||
-	    len > (uint64_t)f->size - off)
-		return -ERANGE;
-	*lo = off - off % ps;
-	/* Whole pages, cut at the end of the file (the kernel rounds up). */
-	*hi = off + len + (ps - (off + len) % ps) % ps;
-	if (*hi > (uint64_t)f->size)
-		*hi = (uint64_t)f->size;
-	return 0;
-}
-
 /* ------------------------------------------------------------ remove */
 
 /* Punch [OFF, OFF+LEN) of FD out, keeping the size; -errno. */
@@ -325,7 +308,7 @@ mm_adv_remove(const struct mm_file *f, uint64_t off, uint64_t len)
 	uint64_t lo, hi;
 	int rc;
 
-	if ((rc = mm_adv_range(f, off, len, &lo, &hi)) < 0)
+	if ((rc = mm_page_span(off, len, (uint64_t)f->size, &lo, &hi)) < 0)
 		return rc;
 	if (len == 0)
 		return 0;
@@ -376,11 +359,12 @@ advise_chunk(struct mm_file *f, const struct mm_advice *a, unsigned char *p,
 	int rc;
 
 	if (a->flags & MM_ADV_EVICT) {
+		uint64_t lo, hi;
+
 		/* Whole pages: fadvise keeps a partial last page. */
-		rc = posix_fadvise(f->fd, (off_t)fileoff, (off_t)(len +
-		    (mm_pagesize() - len % mm_pagesize()) % mm_pagesize()),
+		(void)mm_page_span(fileoff, len, MM_OFF_MAX, &lo, &hi);
+		return -posix_fadvise(f->fd, (off_t)lo, (off_t)(hi - lo),
 		    POSIX_FADV_DONTNEED);
-		return -rc;
 	}
 	/*
 	 * cold and pageout walk this process's page tables: a page of the
@@ -414,7 +398,7 @@ mm_advise(struct mm_file *f, const struct mm_advice *a, uint64_t off,
 			mm_progress_update(progress, len);
 		return rc;
 	}
-	if ((rc = mm_adv_range(f, off, len, &lo, &hi)) < 0)
+	if ((rc = mm_page_span(off, len, (uint64_t)f->size, &lo, &hi)) < 0)
 		return rc;
 	if (len == 0)
 		return 0;

@@ -19,13 +19,6 @@
 #define MM_ADV_CHUNK	((size_t)64 << 20)
 
 /*
- * [*LO, *HI): [OFF, OFF+LEN) widened to whole pages and cut at the end of
- * F.  -ERANGE if the range does not lie inside the file.
- */
-int	mm_adv_range(const struct mm_file *, uint64_t off, uint64_t len,
-	    uint64_t *lo, uint64_t *hi);
-
-/*
  * remove zeroes [OFF, OFF+LEN) exactly.  Where only whole units of ALIGN
  * bytes can be punched (a block device discards whole sectors), the
  * range is cut in three: the partial unit at the start (HEAD) and the one

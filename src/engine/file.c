@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef HAVE_LINUX_FS_H
 #include <linux/fs.h>
@@ -24,6 +25,9 @@
 #endif
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC	0x9fa0
+#endif
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC		0x01021994
 #endif
 #ifndef SYSFS_MAGIC
 #define SYSFS_MAGIC		0x62656572
@@ -44,6 +48,62 @@ mm_pagesize(void)
 		ps = v > 0 ? (size_t)v : 4096;
 	}
 	return ps;
+}
+
+int
+mm_page_span(uint64_t off, uint64_t len, uint64_t size, uint64_t *lo,
+    uint64_t *hi)
+{
+	uint64_t ps = mm_pagesize(), end;
+
+	if (off > size || len > size - off)
+		return -ERANGE;
+	*lo = off - off % ps;
+	end = off + len;
+	/* Whole pages, but never past the end: END <= SIZE < 2^63. */
+	if (len == 0)
+		end = *lo;
+	else if (end % ps != 0)
+		end += ps - end % ps;
+	*hi = end < size ? end : size;
+	if (*hi < *lo)
+		*hi = *lo;
+	return 0;
+}
+
+uint64_t
+mm_pages(uint64_t lo, uint64_t hi)
+{
+	uint64_t ps = mm_pagesize();
+
+	return hi <= lo ? 0 : (hi - 1) / ps - lo / ps + 1;
+}
+
+double
+mm_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+mm_fault_cause(struct mm_file *f, int err, off_t *was)
+{
+	struct statfs sfs;
+	off_t size0 = f->size;
+
+	if (err != -EIO || f->kind != MM_KIND_REGULAR || mm_file_stat(f) < 0)
+		return MM_FAULT_NONE;
+	*was = size0;
+	if (f->size < size0)
+		return MM_FAULT_SHRANK;
+	/* tmpfs gives even a read of a hole a page, through a mapping. */
+	if (fstatfs(f->fd, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC &&
+	    sfs.f_bavail == 0)
+		return MM_FAULT_FULL;
+	return MM_FAULT_NONE;
 }
 
 /*

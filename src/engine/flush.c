@@ -19,22 +19,21 @@ int
 mm_flush(struct mm_file *f, uint64_t off, uint64_t len, int flags,
     uint64_t *start, uint64_t *end)
 {
-	uint64_t ps = mm_pagesize(), a, e, done, n;
+	uint64_t a, e, done, n;
 	struct mm_map m;
 	int rc = 0, rc2;
 
-	if (f->size < 0 || off > (uint64_t)f->size ||
-	    len > (uint64_t)f->size - off)
+	if (f->size < 0 || mm_page_span(off, len, (uint64_t)f->size, &a,
+	    &e) < 0)
 		return -ERANGE;
-	a = off - off % ps;
-	e = len == 0 ? a : off + len;
-	if (e % ps != 0)
-		e = e + (ps - e % ps) < (uint64_t)f->size ?
-		    e + (ps - e % ps) : (uint64_t)f->size;
 	if (start != NULL)
 		*start = a;
 	if (end != NULL)
 		*end = e;
+	/* A new size is the inode's: only fsync makes it durable. */
+	if ((flags & MM_FLUSH_SIZE) && (flags & MS_SYNC))
+		return fsync(f->fd) == -1 ? -errno : 0;
+	flags &= ~MM_FLUSH_SIZE;
 	if (e <= a)
 		return 0;
 	/*

@@ -131,17 +131,33 @@ mm_prefault_write(void *p, size_t len)
 #endif
 }
 
-/* Kernels before 5.14: write each page's first byte back to itself. */
+struct touch {
+	volatile unsigned char	*p;
+	size_t			 len;
+	int			 write;
+};
+
 static int
 touch_pages(void *arg)
 {
-	const struct mm_map *m = arg;
-	volatile unsigned char *p = m->base;
+	const struct touch *t = arg;
 	size_t i, ps = mm_pagesize();
 
-	for (i = 0; i < m->baselen; i += ps)
-		p[i] = p[i];
+	for (i = 0; i < t->len; i += ps) {
+		if (t->write)
+			t->p[i] = t->p[i];
+		else
+			(void)t->p[i];
+	}
 	return 0;
+}
+
+int
+mm_touch_pages(void *p, size_t len, int write)
+{
+	struct touch t = { p, len, write };
+
+	return mm_guard(touch_pages, &t);
 }
 
 int
@@ -159,7 +175,7 @@ mm_populate_write(const struct mm_file *f, uint64_t off, uint64_t len)
 			return rc;
 		rc = mm_prefault_write(m.base, m.baselen);
 		if (rc == -EOPNOTSUPP)
-			rc = mm_guard(touch_pages, &m);
+			rc = mm_touch_pages(m.base, m.baselen, 1);
 		/* A fault the kernel could not serve: no block for it. */
 		if (rc == -EFAULT || rc == -ENOMEM || rc == -EIO)
 			rc = -ENOSPC;

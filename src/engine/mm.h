@@ -55,6 +55,16 @@ int	mm_open(struct mm_file *, const char *path, enum mm_access, int flags);
 int	mm_close(struct mm_file *);
 /* Re-read the size (fstat or ioctl); the file may have changed. */
 int	mm_file_stat(struct mm_file *);
+/*
+ * Why an operation on F that ended in ERR failed, when ERR is the -EIO
+ * of a mapping's fault: F's size is read again and compared with the
+ * size F held (which the engine's operations leave as they found it).
+ * MM_FAULT_SHRANK: the file is smaller now (F->size says how small, *WAS
+ * what it was); MM_FAULT_FULL: a full tmpfs, which cannot give a page
+ * even to a read of a hole; MM_FAULT_NONE: any other error or cause.
+ */
+enum { MM_FAULT_NONE, MM_FAULT_SHRANK, MM_FAULT_FULL };
+int	mm_fault_cause(struct mm_file *, int err, off_t *was);
 /* Read a stream to its end into memory; afterwards it behaves as mapped. */
 int	mm_file_slurp(struct mm_file *);
 /*
@@ -146,6 +156,14 @@ int	mm_reserve_write(const struct mm_file *, uint64_t off, uint64_t len);
 int	mm_reserves_blocks(const struct mm_file *);
 
 /*
+ * Fault [P, P+LEN) of a mapping in a page at a time, by reading each
+ * page's first byte or (WRITE) writing it back to itself: what kernels
+ * before 5.14 do for MADV_POPULATE_READ and _WRITE.  Under mm_guard: a
+ * page the file cannot give is -EIO.
+ */
+int	mm_touch_pages(void *p, size_t len, int write);
+
+/*
  * Run FN(ARG) so that a SIGBUS raised while it touches a mapping (the file
  * was truncated under it, or an I/O error) makes mm_guard return -EIO
  * instead of killing the process.  Thread-safe and nestable.  FN must not
@@ -231,25 +249,6 @@ int	mm_signals_release(void);
 /* A signal held so far (0 if none): long loops may stop between steps. */
 int	mm_signals_pending(void);
 
-/*
- * Move COUNT bytes from SRC to DEST inside F (opened for writing or copy),
- * with memmove semantics, in chunks, updating PROGRESS (may be NULL).
- * Both ranges must lie inside the file (-ERANGE).  The destination is
- * faulted in for writing first, so a full disk under a sparse file is
- * -ENOSPC before anything changes, a file cut meanwhile -EIO, and a
- * destination past RLIMIT_FSIZE -EFBIG (mm_fsize_check).  The caller
- * locks the file and holds signals.
- */
-int	mm_move(struct mm_file *, uint64_t dest, uint64_t src, uint64_t count,
-	    struct mm_progress *);
-/*
- * mm_move without a journal or a space reserve of its own: for undoing a
- * move whose caller released its reserve for this (mmresize --at).  A
- * failure after the first byte is -EIO.
- */
-int	mm_move_unjournalled(struct mm_file *, uint64_t dest, uint64_t src,
-	    uint64_t count, struct mm_progress *);
-
 /* ---------------------------------------------------------------- progress */
 
 /*
@@ -276,5 +275,16 @@ void	mm_progress_end(struct mm_progress *);
 /* ---------------------------------------------------------------- misc */
 
 size_t	mm_pagesize(void);
+/*
+ * [OFF, OFF+LEN) widened to whole pages, cut at the end of a file of SIZE
+ * bytes: [*LO, *HI), empty (*HI == *LO) when LEN is 0.  -ERANGE when the
+ * range does not lie inside the file.
+ */
+int	mm_page_span(uint64_t off, uint64_t len, uint64_t size, uint64_t *lo,
+	    uint64_t *hi);
+/* How many pages [LO, HI) touches (0 when empty). */
+uint64_t mm_pages(uint64_t lo, uint64_t hi);
+/* Seconds on the monotonic clock, for timeouts and rates. */
+double	mm_now(void);
 
 #endif /* MM_H */

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "journal.h"
-#include "mm.h"
+#include "move.h"
 
 /*
  * The bounce buffer: big enough for each system call to run at copy speed,

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "flush.h"
 #include "journal.h"
 #include "patch.h"
 
@@ -1368,7 +1369,8 @@ sync_runs(struct mm_patch *p)
 		for (k = i + 1; k < p->nruns &&
 		    p->runs[k].hi - lo <= WINDOW_SPAN; k++)
 			hi = p->runs[k].hi;
-		if ((rc = mm_sync_range(p->f, lo, hi - lo)) < 0)
+		if ((rc = mm_flush(p->f, lo, hi - lo, MS_SYNC, NULL,
+		    NULL)) < 0)
 			return rc;
 	}
 	return 0;
@@ -1809,21 +1811,4 @@ mm_patch_unchanged(const struct mm_patch *p)
 		}
 	}
 	return 1;
-}
-
-int
-mm_sync_range(struct mm_file *f, uint64_t off, uint64_t len)
-{
-	struct mm_map m;
-	int rc, rc2;
-
-	if (len == 0)
-		return 0;
-	if (len > SIZE_MAX)
-		return -ENOMEM;
-	if ((rc = mm_map(f, (off_t)off, (size_t)len, &m)) < 0)
-		return rc;
-	rc = mm_map_sync(&m, (off_t)off, (size_t)len, MS_SYNC);
-	rc2 = mm_unmap(&m);
-	return rc < 0 ? rc : rc2;
 }

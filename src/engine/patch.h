@@ -90,7 +90,7 @@ struct mm_patch {
 };
 
 #define MM_PATCH_KEEP_OLD	0x1	/* save the old bytes (undo, reports) */
-#define MM_PATCH_SYNC		0x2	/* msync the written ranges */
+#define MM_PATCH_SYNC		0x2	/* flush the written ranges (mm_flush) */
 #define MM_PATCH_RESUME		0x4	/* an expectation also holds where
 					   bytes are already the new ones */
 
@@ -186,8 +186,5 @@ void	mm_undo_close(struct mm_undo *u);
  * the file, 0 if not (or the file shrank), -errno if it cannot be read.
  */
 int	mm_patch_unchanged(const struct mm_patch *);
-
-/* Flush [OFF, OFF+LEN) of F to storage (msync MS_SYNC of a fresh map). */
-int	mm_sync_range(struct mm_file *, uint64_t off, uint64_t len);
 
 #endif /* MM_PATCH_H */

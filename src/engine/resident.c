@@ -23,37 +23,9 @@
 #include "advise.h"
 #include "advise_int.h"
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-struct touch_job {
-	volatile unsigned char	*p;
-	size_t			 len;
-	unsigned int		 sum;
-};
-
-static int
-touch_pages(void *arg)
-{
-	struct touch_job *j = arg;
-	size_t ps = mm_pagesize(), i;
-
-	for (i = 0; i < j->len; i += ps)
-		j->sum += j->p[i];
-	return 0;
-}
-
 int
 mm_adv_populate(unsigned char *p, size_t len)
 {
-	struct touch_job j;
-
 	if (len == 0)
 		return 0;
 #if defined(MADV_POPULATE_READ)
@@ -71,10 +43,7 @@ mm_adv_populate(unsigned char *p, size_t len)
 	return 0;
 touch:
 #endif
-	j.p = p;
-	j.len = len;
-	j.sum = 0;
-	return mm_guard(touch_pages, &j);
+	return mm_touch_pages(p, len, 0);
 }
 
 int
@@ -178,7 +147,7 @@ residency(const struct mm_file *f, uint64_t off, uint64_t len, int exact,
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	if ((rc = mm_adv_range(f, off, len, &lo, &hi)) < 0)
+	if ((rc = mm_page_span(off, len, (uint64_t)f->size, &lo, &hi)) < 0)
 		return rc;
 	if (len == 0)
 		return 0;
@@ -259,7 +228,7 @@ fetch_run(void *arg, uint64_t off, uint64_t len, int resident)
 		k = len - c < MM_ADV_CHUNK ? (size_t)(len - c) : MM_ADV_CHUNK;
 		if (mm_signals_pending())
 			return -EINTR;
-		if (x->deadline > 0 && now() > x->deadline)
+		if (x->deadline > 0 && mm_now() > x->deadline)
 			return -ETIMEDOUT;
 		if ((rc = mm_map(x->f, (off_t)(off + c), k, &m)) < 0)
 			return rc;
@@ -286,11 +255,11 @@ mm_fetch_wait(struct mm_file *f, uint64_t off, uint64_t len, double timeout,
 	uint64_t hi, best = 0;
 	int rc, pass, stalls = 0;
 
-	if ((rc = mm_adv_range(f, off, len, &x.lo, &hi)) < 0)
+	if ((rc = mm_page_span(off, len, (uint64_t)f->size, &x.lo, &hi)) < 0)
 		return rc;
 	x.f = f;
 	x.progress = progress;
-	x.deadline = timeout > 0 ? now() + timeout : 0;
+	x.deadline = timeout > 0 ? mm_now() + timeout : 0;
 	for (pass = 0;; pass++) {
 		/* Counts what was resident before this pass fetched. */
 		rc = residency(f, off, len, 1, fetch_run, &x, res);
@@ -299,7 +268,7 @@ mm_fetch_wait(struct mm_file *f, uint64_t off, uint64_t len, double timeout,
 		if (rc == 0 && res->resident_pages == res->pages)
 			return 0;
 		if (rc == -ETIMEDOUT ||
-		    (x.deadline > 0 && now() > x.deadline)) {
+		    (x.deadline > 0 && mm_now() > x.deadline)) {
 			/* The last word: what is resident now. */
 			rc = residency(f, off, len, 1, NULL, NULL, res);
 			if (rc == 0 && res->resident_pages == res->pages)

@@ -34,6 +34,7 @@
 #endif
 
 #include "journal.h"
+#include "move.h"
 #include "resize.h"
 
 /* Windows for filling and faulting in: big, but never the whole file. */

@@ -95,7 +95,6 @@ struct mm_source {
 	int		 eof;
 };
 
-static double	now(void);
 
 static uint64_t
 min64(uint64_t a, uint64_t b)
@@ -471,15 +470,6 @@ reader(void *arg)
 
 /* ------------------------------------------------------------ choosing */
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Touch every cache line, so the faults and the memory traffic count. */
 static int
 touch(void *arg)
@@ -543,20 +533,20 @@ mm_io_choose(struct mm_file *f, uint64_t start, uint64_t end)
 		free(buf);
 		return MM_IO_MAP;
 	}
-	t0 = now();
+	t0 = mm_now();
 	for (i = 0, rc = 0; i < PROBE && rc == 0; i += PROBE_PIECE)
 		rc = mm_transfer(f->fd, buf, PROBE_PIECE, at + i, 0);
-	tr = now() - t0;
+	tr = mm_now() - t0;
 	free(buf);
 	if (rc < 0)
 		return MM_IO_MAP;
 	/* A mapping costs its faults, its scan and its unmapping. */
-	t0 = now();
+	t0 = mm_now();
 	if (mm_map(f, (off_t)(at + PROBE), PROBE, &m) < 0)
 		return MM_IO_READ;
 	rc = mm_guard(touch, &m);
 	mm_unmap(&m);
-	tm = now() - t0;
+	tm = mm_now() - t0;
 	if (rc < 0)
 		return MM_IO_READ;
 	/*
@@ -658,13 +648,13 @@ start_thread(struct mm_source *s)
 static int
 next_here(struct mm_source *s, struct mm_piece *p)
 {
-	double t0 = now();
+	double t0 = mm_now();
 	int rc;
 
 	if (s->given > 0)
 		s->t_use += t0 - s->t_back;
 	rc = produce(s, &s->slots[0]);
-	s->t_back = now();
+	s->t_back = mm_now();
 	s->t_read += s->t_back - t0;
 	if (rc <= 0)
 		return rc;

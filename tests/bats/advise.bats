@@ -209,7 +209,7 @@ with open(sys.argv[1], "r+b") as f:
 	run -0 mmadvise empty evict
 	run -2 --separate-stderr mmadvise empty willneed 0
 	assert_output ""
-	[[ "$stderr" == *"empty: offset 0 is not inside the file (size 0)"* ]]
+	[[ "$stderr" == *"empty: offset 0 is the end of the file, not inside it (size 0)"* ]]
 }
 
 @test "a huge sparse file is measured without being touched" {
@@ -315,9 +315,9 @@ with open(sys.argv[1], "rb") as f:
 	size=$((64 * PS + 100))
 	before=$(sum data.bin)
 	run -2 --separate-stderr mmadvise data.bin willneed $size
-	[[ "$stderr" == *"data.bin: offset $size is not inside the file (size $size)"* ]]
+	[[ "$stderr" == *"data.bin: offset $size is the end of the file, not inside it (size $size)"* ]]
 	run -2 --separate-stderr mmadvise data.bin willneed 0 $((size + 1))
-	[[ "$stderr" == *"data.bin: offset 0 plus length $((size + 1)) passes the end of the file (size $size)"* ]]
+	[[ "$stderr" == *"data.bin: range [0, $((size + 1))) ($((size + 1)) bytes) passes the end of the file (size $size)"* ]]
 	run -2 --separate-stderr mmadvise data.bin willneed 1 $size
 	run -2 --separate-stderr mmadvise data.bin willneed -- -$((size + 1))
 	[[ "$stderr" == *"is before the start of the file"* ]]
@@ -520,7 +520,7 @@ remove_cases() {
 	run -2 --separate-stderr mmadvise "$d/r.bin" remove 100 $size
 	[[ "$stderr" == *"passes the end of the file (size $size)"* ]]
 	run -2 --separate-stderr mmadvise "$d/r.bin" remove $size 1
-	[[ "$stderr" == *"is not inside the file (size $size)"* ]]
+	[[ "$stderr" == *"is the end of the file, not inside it (size $size)"* ]]
 	assert_equal "$(sum "$d/r.bin")" "$before"
 }
 
@@ -661,4 +661,26 @@ man_prefetch_example() {
 	run -0 mmadvise data.db
 	n=$((64 * 1024 * 1024 / PS))
 	assert_output "data.db: $n/$n pages resident (100%)"
+}
+
+@test "mmadvise words OFFSET [LENGTH] as mmflush and mmread do, file unchanged" {
+	printf '%030d' 0 >r30
+	before=$(sum r30)
+	run -2 --separate-stderr mmadvise r30 willneed 1000
+	assert_equal "$stderr" "mmadvise: r30: offset 1000 is past the end of the file (size 30)"
+	run -2 --separate-stderr mmadvise r30 willneed 30
+	assert_equal "$stderr" "mmadvise: r30: offset 30 is the end of the file, not inside it (size 30)"
+	run -2 --separate-stderr mmadvise r30 remove 0 1000
+	assert_equal "$stderr" "mmadvise: r30: range [0, 1000) (1000 bytes) passes the end of the file (size 30)"
+	run -2 --separate-stderr mmflush r30 0 1000
+	assert_equal "$stderr" "mmflush: r30: range [0, 1000) (1000 bytes) passes the end of the file (size 30)"
+	run -2 --separate-stderr mmread r30 1000
+	assert_equal "$stderr" "mmread: r30: offset 1000 is past the end of the file (size 30)"
+	assert_equal "$(sum r30)" "$before"
+}
+
+@test "mmadvise -v reports in the APPLET: FILE: form" {
+	printf '%030d' 0 >r30
+	run -0 --separate-stderr mmadvise -v r30 willneed 0 10
+	assert_equal "$stderr" "mmadvise: r30: willneed: bytes [0, 10) (1 page)"
 }

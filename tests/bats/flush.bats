@@ -70,22 +70,22 @@ stop_writer() {
 	assert_output ""
 	[ -z "$stderr" ]
 	run -0 --separate-stderr mmflush -v f
-	assert_equal "$stderr" "f: flushed bytes [0, 10000) (3 pages)"
+	assert_equal "$stderr" "mmflush: f: flushed bytes [0, 10000) (3 pages)"
 }
 
 @test "mmflush widens unaligned ranges to whole pages and says which" {
 	run -0 --separate-stderr mmflush -v f 100 10
-	assert_equal "$stderr" "f: flushed bytes [0, 4096) (1 page)"
+	assert_equal "$stderr" "mmflush: f: flushed bytes [0, 4096) (1 page)"
 	run -0 --separate-stderr mmflush -v f 4096 4096
-	assert_equal "$stderr" "f: flushed bytes [4096, 8192) (1 page)"
+	assert_equal "$stderr" "mmflush: f: flushed bytes [4096, 8192) (1 page)"
 	run -0 --separate-stderr mmflush -v f 4095 2
-	assert_equal "$stderr" "f: flushed bytes [0, 8192) (2 pages)"
+	assert_equal "$stderr" "mmflush: f: flushed bytes [0, 8192) (2 pages)"
 	run -0 --separate-stderr mmflush -v f 0x1001
-	assert_equal "$stderr" "f: flushed bytes [4096, 10000) (2 pages)"
+	assert_equal "$stderr" "mmflush: f: flushed bytes [4096, 10000) (2 pages)"
 	run -0 --separate-stderr mmflush -v f -1
-	assert_equal "$stderr" "f: flushed bytes [8192, 10000) (1 page)"
+	assert_equal "$stderr" "mmflush: f: flushed bytes [8192, 10000) (1 page)"
 	run -0 --separate-stderr mmflush -v --async f 0 1
-	assert_equal "$stderr" "f: scheduled bytes [0, 4096) (1 page)"
+	assert_equal "$stderr" "mmflush: f: scheduled bytes [0, 4096) (1 page)"
 	run -0 --separate-stderr mmflush --invalidate f 1K 1K
 	run -0 --separate-stderr mmflush --async --invalidate f
 }
@@ -93,12 +93,12 @@ stop_writer() {
 @test "mmflush of an empty file or an empty range succeeds doing nothing" {
 	: >e
 	run -0 --separate-stderr mmflush -v e
-	assert_equal "$stderr" "e: nothing to flush"
+	assert_equal "$stderr" "mmflush: e: nothing to flush"
 	run -0 --separate-stderr mmflush -v e 0 0
 	run -0 --separate-stderr mmflush -v f 10000
-	assert_equal "$stderr" "f: nothing to flush"
+	assert_equal "$stderr" "mmflush: f: nothing to flush"
 	run -0 --separate-stderr mmflush -v f 5 0
-	assert_equal "$stderr" "f: nothing to flush"
+	assert_equal "$stderr" "mmflush: f: nothing to flush"
 }
 
 @test "mmflush refuses a range past the end, exit 2, file unchanged" {
@@ -164,7 +164,7 @@ stop_writer() {
 	printf 'X' | dd of=big bs=1 seek=$(( (4 << 30) + 5 )) conv=notrunc status=none
 	[ "$(dirty big $((4 << 30)) 4096)" = 1 ] || skip "written back already"
 	run -0 --separate-stderr mmflush -v big $(( (4 << 30) + 1 )) 1
-	assert_equal "$stderr" "big: flushed bytes [4294967296, 4294971392) (1 page)"
+	assert_equal "$stderr" "mmflush: big: flushed bytes [4294967296, 4294971392) (1 page)"
 	assert_equal "$(dirty big $((4 << 30)) 4096)" 0
 }
 
@@ -179,7 +179,7 @@ stop_writer() {
 	fi
 	run -0 --separate-stderr mmflush -v f 4096 10
 	chattr -i f 2>/dev/null || true
-	assert_equal "$stderr" "f: flushed bytes [4096, 8192) (1 page)"
+	assert_equal "$stderr" "mmflush: f: flushed bytes [4096, 8192) (1 page)"
 	assert_equal "$(dirty f)" 0
 }
 

@@ -417,3 +417,11 @@ interrupted_move() {
 	assert_equal "$stderr" "mmmove: invalid DEST 't.bin' (usage: mmmove FILE DEST SRC COUNT)"
 	assert_equal "$(sum t.bin)" "$before"
 }
+
+@test "mmmove names DEST and SRC as typed in its range messages, file unchanged" {
+	printf 'abcdef' >h.bin
+	before=$(sha256sum <h.bin)
+	run -2 --separate-stderr mmmove h.bin 0x10 0 1
+	assert_equal "$stderr" "mmmove: h.bin: destination 0x10 is past the end of the file (size 6)"
+	assert_equal "$(sha256sum <h.bin)" "$before"
+}

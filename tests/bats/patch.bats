@@ -292,7 +292,7 @@ EOF
 @test "mmpatch -v reports each edit on standard error" {
 	run -0 --separate-stderr mmpatch -v t.txt 0 -x 48
 	assert_output ""
-	assert_equal "$stderr" "0: 68 -> 48"
+	assert_equal "$stderr" "mmpatch: t.txt: 0: 68 -> 48"
 	run -0 --separate-stderr mmpatch --sync t.txt 1 E
 	[ "$(cat t.txt)" = "HEllo world" ]
 }

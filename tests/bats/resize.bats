@@ -123,7 +123,7 @@ print({"": v, "+": old + v, "-": max(0, old - v), "<": min(old, v),
 @test "mmresize creates a missing file, but not with -c, nor on a failure" {
 	run -0 --separate-stderr mmresize -v new.bin 10
 	assert_equal "$(stat -c %s new.bin)" 10
-	assert_equal "$stderr" "new.bin: 0 -> 10 bytes (created)"
+	assert_equal "$stderr" "mmresize: new.bin: 0 -> 10 bytes (created)"
 	run -0 --separate-stderr mmresize -c none.bin 10
 	assert_output ""
 	[ -z "$stderr" ]
@@ -140,10 +140,10 @@ print({"": v, "+": old + v, "-": max(0, old - v), "<": min(old, v),
 	[[ "$stderr" == "mmresize: nodir/x: No such file or directory" ]]
 }
 
-@test "mmresize -v reports FILE: OLD -> NEW bytes, and --dry-run changes nothing" {
+@test "mmresize -v reports APPLET: FILE: OLD -> NEW bytes, and --dry-run changes nothing" {
 	run -0 --separate-stderr mmresize -v t.txt +5
 	assert_output ""
-	assert_equal "$stderr" "t.txt: 11 -> 16 bytes"
+	assert_equal "$stderr" "mmresize: t.txt: 11 -> 16 bytes"
 	before=$(sum t.txt)
 	run -0 --separate-stderr mmresize --dry-run --at=2 t.txt -- -3
 	assert_output "t.txt: 16 -> 13 bytes (would remove 3 bytes at 2)"
@@ -228,12 +228,12 @@ sys.exit(d != want or len(d) != 3 << 20)'
 	randfile base 40000 5
 	cp base f
 	run -0 --separate-stderr mmresize -v --at=4096 f +8K
-	assert_equal "$stderr" "f: 40000 -> 48192 bytes (8192 bytes inserted at 4096, by the file system)"
+	assert_equal "$stderr" "mmresize: f: 40000 -> 48192 bytes (8192 bytes inserted at 4096, by the file system)"
 	run -0 --separate-stderr mmresize -v --at=4096 f -- -8K
-	assert_equal "$stderr" "f: 48192 -> 40000 bytes (8192 bytes removed at 4096, by the file system)"
+	assert_equal "$stderr" "mmresize: f: 48192 -> 40000 bytes (8192 bytes removed at 4096, by the file system)"
 	cmp f base
 	run -0 --separate-stderr mmresize -v --at=4095 f +4K
-	assert_equal "$stderr" "f: 40000 -> 44096 bytes (4096 bytes inserted at 4095, tail moved)"
+	assert_equal "$stderr" "mmresize: f: 40000 -> 44096 bytes (4096 bytes inserted at 4095, tail moved)"
 	MMUTILS_NO_FALLOCATE=1 run -0 --separate-stderr mmresize -v --at=0 f -- -4K
 	[[ "$stderr" == *"tail moved)" ]]
 }
@@ -544,9 +544,9 @@ sys.exit(0 if ok else 1)'
 
 @test "mmresize's messages count one byte as 1 byte" {
 	run -0 --separate-stderr mmresize -v one.bin 1
-	assert_equal "$stderr" "one.bin: 0 -> 1 byte (created)"
+	assert_equal "$stderr" "mmresize: one.bin: 0 -> 1 byte (created)"
 	run -0 --separate-stderr mmresize -v --at=0 t.txt +1
-	[[ "$stderr" == "t.txt: 11 -> 12 bytes (1 byte inserted at 0"* ]]
+	[[ "$stderr" == "mmresize: t.txt: 11 -> 12 bytes (1 byte inserted at 0"* ]]
 	run -0 --separate-stderr mmresize --dry-run --at=0 t.txt -- -1
 	assert_output "t.txt: 12 -> 11 bytes (would remove 1 byte at 0)"
 	before=$(sum t.txt)
@@ -565,4 +565,14 @@ sys.exit(0 if ok else 1)'
 	[ ! -e +10 ] && [ ! -e 1M ]
 	run -2 --separate-stderr mmresize t.txt nosuch
 	assert_equal "$stderr" "mmresize: invalid size 'nosuch'"
+}
+
+@test "mmresize --at names the offset as typed, file unchanged" {
+	printf 'abcdef' >h.bin
+	before=$(sha256sum <h.bin)
+	run -2 --separate-stderr mmresize --at=-0x10 h.bin +1
+	assert_equal "$stderr" "mmresize: h.bin: offset -0x10 is before the start of the file (size 6)"
+	run -2 --separate-stderr mmresize --at=0x10 h.bin +1
+	assert_equal "$stderr" "mmresize: h.bin: offset 0x10 is past the end of the file (size 6)"
+	assert_equal "$(sha256sum <h.bin)" "$before"
 }

@@ -99,20 +99,26 @@ test_range(void)
 
 	memset(&f, 0, sizeof(f));
 	f.size = (off_t)(3 * ps + 100);
-	ok(mm_adv_range(&f, 100, 10, &lo, &hi) == 0 && lo == 0 && hi == ps,
+	ok(mm_page_span(100, 10, (uint64_t)f.size, &lo, &hi) == 0 && lo == 0 && hi == ps,
 	    "a range inside one page widens to that page");
-	ok(mm_adv_range(&f, ps - 1, 2, &lo, &hi) == 0 && lo == 0 &&
+	ok(mm_page_span(ps - 1, 2, (uint64_t)f.size, &lo, &hi) == 0 && lo == 0 &&
 	    hi == 2 * ps, "a range across a page boundary widens to both");
-	ok(mm_adv_range(&f, 3 * ps + 50, 50, &lo, &hi) == 0 &&
+	ok(mm_page_span(3 * ps + 50, 50, (uint64_t)f.size, &lo, &hi) == 0 &&
 	    lo == 3 * ps && hi == 3 * ps + 100,
 	    "the last page is cut at the end of the file");
-	ok(mm_adv_range(&f, 0, 3 * ps + 101, &lo, &hi) == -ERANGE,
+	ok(mm_page_span(0, 3 * ps + 101, (uint64_t)f.size, &lo, &hi) == -ERANGE,
 	    "a range past the end is -ERANGE");
-	ok(mm_adv_range(&f, 3 * ps + 101, 0, &lo, &hi) == -ERANGE,
+	ok(mm_page_span(3 * ps + 101, 0, (uint64_t)f.size, &lo, &hi) == -ERANGE,
 	    "an offset past the end is -ERANGE");
-	ok(mm_adv_range(&f, UINT64_MAX, 1, &lo, &hi) == -ERANGE &&
-	    mm_adv_range(&f, 1, UINT64_MAX, &lo, &hi) == -ERANGE,
+	ok(mm_page_span(UINT64_MAX, 1, (uint64_t)f.size, &lo, &hi) == -ERANGE &&
+	    mm_page_span(1, UINT64_MAX, (uint64_t)f.size, &lo, &hi) == -ERANGE,
 	    "huge offsets and lengths do not wrap around");
+	ok(mm_page_span(ps + 7, 0, (uint64_t)f.size, &lo, &hi) == 0 &&
+	    lo == ps && hi == ps && mm_pages(lo, hi) == 0,
+	    "an empty range stays empty: no pages");
+	ok(mm_page_span(ps - 1, 2, (uint64_t)f.size, &lo, &hi) == 0 &&
+	    mm_pages(lo, hi) == 2 && mm_pages(3 * ps, 3 * ps + 100) == 1,
+	    "mm_pages counts the pages a span touches");
 }
 
 struct runs {

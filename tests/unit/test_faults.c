@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "engine/mm.h"
+#include "engine/move.h"
 #include "engine/patch.h"
 #include "engine/scan.h"
 #include "tap.h"

@@ -17,6 +17,7 @@
 
 #include "engine/journal.h"
 #include "engine/mm.h"
+#include "engine/move.h"
 #include "engine/source.h"
 #include "tap.h"
 

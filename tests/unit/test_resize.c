@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "engine/mm.h"
+#include "engine/move.h"
 #include "engine/resize.h"
 #include "engine/flush.h"
 #include "tap.h"
