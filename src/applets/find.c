@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "applet.h"
+#include "engine/match.h"
 #include "engine/scan.h"
 #include "findout.h"
 #include "findpool.h"
