@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "applet.h"
+#include "engine/match.h"
 #include "engine/scan.h"
 #include "findout.h"
 #include "findpool.h"
@@ -24,6 +25,8 @@ struct opts {
 	int		 icase, reverse, all, overlap, count, quiet;
 	int		 files_with, with_name, no_name, progress;
 	char		*start, *end, *radix;
+	uint64_t	 sv, ev;	/* --start, --end, parsed once */
+	int		 sneg, eneg;	/* ...counted from the end */
 	char		*max;
 	char		*threads_s;
 	int		 threads;
@@ -143,15 +146,11 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	struct out u;
 	const char *name = strcmp(path, "-") == 0 ? "(standard input)" : path;
 	char prefix[4096];
-	uint64_t sv = 0, ev = 0, start = 0, end = UINT64_MAX;
-	int sneg = 0, eneg = 0, rc, outerr = 0;
+	uint64_t start = 0, end = UINT64_MAX;
+	int rc, outerr = 0;
 	size_t plen;
 	off_t size0;
 
-	if (o->start != NULL)
-		mm_parse_offset(o->start, &sv, &sneg);
-	if (o->end != NULL)
-		mm_parse_offset(o->end, &ev, &eneg);
 	if ((rc = mm_open(&f, path, MM_ACCESS_READ, 0)) < 0)
 		return app_file_error(path, rc);
 	/* The line, context and JSON read a stream's bytes again: kept. */
@@ -164,15 +163,15 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	}
 	if (f.kind != MM_KIND_STREAM) {
 		if (o->start != NULL)
-			start = slice_index(sv, sneg, (uint64_t)f.size);
+			start = slice_index(o->sv, o->sneg, (uint64_t)f.size);
 		if (o->end != NULL)
-			end = slice_index(ev, eneg, (uint64_t)f.size);
+			end = slice_index(o->ev, o->eneg, (uint64_t)f.size);
 		if (end > (uint64_t)f.size)
 			end = (uint64_t)f.size;
 	} else {
 		/* The engine resolves a stream's negative ends at its end. */
-		start = sv;
-		end = o->end != NULL ? ev : UINT64_MAX;
+		start = o->sv;
+		end = o->end != NULL ? o->ev : UINT64_MAX;
 	}
 
 	plen = (size_t)snprintf(prefix, sizeof(prefix), "%s:", name);
@@ -198,8 +197,8 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	sc.threads = o->threads < 0 ? 0 : o->threads;
 	sc.io = o->io;
 	if (f.kind == MM_KIND_STREAM) {
-		sc.sneg = sneg;
-		sc.eneg = eneg;
+		sc.sneg = o->sneg;
+		sc.eneg = o->eneg;
 	}
 	sc.emit = on_match;
 	sc.emit_run = on_run;
@@ -505,12 +504,10 @@ check_forms(struct opts *o)
 static int
 check_opts(struct opts *o)
 {
-	uint64_t v;
-	int neg;
-
-	if (o->start != NULL && app_offset("start", o->start, &v, &neg))
+	if (o->start != NULL &&
+	    app_offset("start", o->start, &o->sv, &o->sneg))
 		return EXIT_FAIL;
-	if (o->end != NULL && app_offset("end", o->end, &v, &neg))
+	if (o->end != NULL && app_offset("end", o->end, &o->ev, &o->eneg))
 		return EXIT_FAIL;
 	o->maxcount = UINT64_MAX;
 	if (o->max != NULL && app_size("max count", o->max, &o->maxcount))

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "engine/scan.h"
+#include "engine/match.h"
 
 struct opts;
 

@@ -14,7 +14,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "scan.h"
+#include "match.h"
 
 int
 mm_matcher_literals(struct mm_matcher *m, const struct mm_bytes *pats,

@@ -23,13 +23,7 @@ setup() {
 }
 
 teardown() {
-	cd "$BATS_TEST_TMPDIR"
-	if [ -n "$IMMUTABLE" ]; then
-		chattr -i "$IMMUTABLE" 2>/dev/null || true
-	fi
-	if [ -n "$MNT" ]; then
-		umount "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null || true
-	fi
+	teardown_mnt_immutable
 }
 
 # signalled STATUS: fail when a run ended by a signal (128+N, not 130/143).
@@ -155,24 +149,14 @@ cut_case() {
 	local io
 	for io in mmap read; do
 		head -c 64M /dev/zero >shrinking
-		( set +e; mmfind --io=$io -r -a -x 00 shrinking
-		    echo "rc=$?" >rc ) 2>err | {
-			head -c 1M >/dev/null
-			truncate -s 4096 shrinking
-			cat >/dev/null
-		}
+		cut_mid_output shrinking mmfind --io=$io -r -a -x 00 shrinking
 		assert_equal "$(cat rc)" "rc=2"
 		run cat err
 		assert_output "mmfind: shrinking: the file shrank from 67108864 to 4096 bytes while it was searched"
 		# Lines that differ, or hexdump -C folds them into one '*'.
 		seq 1 8000000 >shrinking
 		size=$(stat -c %s shrinking)
-		( set +e; mmread --io=$io -C shrinking; echo "rc=$?" >rc ) \
-		    2>err | {
-			head -c 1M >/dev/null
-			truncate -s 4096 shrinking
-			cat >/dev/null
-		}
+		cut_mid_output shrinking mmread --io=$io -C shrinking
 		assert_equal "$(cat rc)" "rc=2"
 		run cat err
 		assert_output "mmread: shrinking: the file shrank from $size to 4096 bytes while it was read"

@@ -283,6 +283,32 @@ mount_fs() {
 	MNT=$PWD/mnt
 }
 
+# cut_mid_output FILE COMMAND...: run COMMAND with its standard output
+# into a pipe that takes 1 MiB, then cuts FILE to 4096 bytes and drains
+# the rest, so that the cut lands while COMMAND waits on the full pipe,
+# mid-file, whatever its speed.  COMMAND's exit status goes to ./rc as
+# "rc=N", its standard error to ./err.
+cut_mid_output() {
+	local file=$1
+	shift
+	( set +e; "$@"; echo "rc=$?" >rc ) 2>err | {
+		head -c 1M >/dev/null
+		truncate -s 4096 "$file"
+		cat >/dev/null
+	}
+}
+
+# teardown_mnt_immutable: from teardown, undo what a failing test may
+# leave behind to block the cleanup of its directory: IMMUTABLE (a file
+# made immutable with chattr +i) and MNT (a mount), where set.
+teardown_mnt_immutable() {
+	cd /
+	if [ -n "${IMMUTABLE:-}" ]; then
+		chattr -i "$IMMUTABLE" 2>/dev/null || true
+	fi
+	umount_fs
+}
+
 # umount_fs: unmount what mount_fs mounted, if anything (from teardown,
 # after leaving the mount).
 umount_fs() {

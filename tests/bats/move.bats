@@ -9,13 +9,7 @@ setup() {
 }
 
 teardown() {
-	cd /
-	if [ -n "${MNT:-}" ]; then
-		umount "$MNT" 2>/dev/null || true
-	fi
-	if [ -n "${IMMUTABLE:-}" ]; then
-		chattr -i "$IMMUTABLE" 2>/dev/null || true
-	fi
+	teardown_mnt_immutable
 }
 
 @test "mmmove copies COUNT bytes from SRC to DEST (CPython's test_move)" {

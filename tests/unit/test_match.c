@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/scan.h"
+#include "engine/match.h"
 #include "tap.h"
 
 #define HAYLEN	(256 * 1024)

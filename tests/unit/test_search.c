@@ -17,7 +17,6 @@
 #include <sys/mman.h>
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,26 +27,10 @@
 /* The Two-Way fallback is tested directly as well. */
 #define MM_SEARCH_PRIVATE
 #include "search.h"
+#include "tap.h"
 
-static int ntests, nfailed;
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 static long scale = 100;
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntests++;
-	if (!cond)
-		nfailed++;
-	printf("%sok %d - ", cond ? "" : "not ", ntests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
 
 static uint64_t
 rnd(void)
@@ -1031,6 +1014,5 @@ main(void)
 		test_set_ties(mm_cpu_name(lv));
 		test_tuned(mm_cpu_name(lv));
 	}
-	printf("1..%d\n", ntests);
-	return nfailed == 0 ? 0 : 1;
+	return tap_done();
 }
