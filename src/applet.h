@@ -105,6 +105,28 @@ int	app_open_change(struct mm_file *, const char *path, int dry_run,
 int	app_shrank(const char *path, struct mm_file *, off_t size0, int err,
 	    const char *doing);
 
+/*
+ * --progress: a line on standard error of the bytes done, percent, rate
+ * and time left, drawn only on a terminal and at most ten times a
+ * second; inactive unless ENABLE and standard error is a terminal.  The
+ * engine is given &P->mm, and counts the bytes done through it.
+ */
+struct app_progress {
+	struct mm_progress	 mm;
+	int			 active;
+	int			 drawn;
+	const char		*label;
+	uint64_t		 total;
+	uint64_t		 done;
+	double			 start;
+	double			 last;
+};
+
+void	app_progress_start(struct app_progress *, int enable,
+	    const char *label, uint64_t total);
+/* The line drawn once more, complete, and ended; nothing if none was. */
+void	app_progress_end(struct app_progress *);
+
 /* Checked output to standard output. */
 int	app_write(const void *, size_t);
 int	app_printf(const char *fmt, ...)

@@ -194,7 +194,7 @@ advise(const char *path, const struct mm_advice *a, const char *offstr,
     const char *lenstr, const struct opts *o)
 {
 	struct mm_file f;
-	struct mm_progress pr;
+	struct app_progress pr;
 	struct mm_residency r;
 	const struct mm_advice *pop = NULL;
 	uint64_t offval = 0, start = 0, len = 0;
@@ -248,7 +248,7 @@ advise(const char *path, const struct mm_advice *a, const char *offstr,
 
 	size0 = f.size;
 	mm_signals_hold();
-	mm_progress_start(&pr, o->progress, STDERR_FILENO, path, len);
+	app_progress_start(&pr, o->progress, path, len);
 	/*
 	 * willneed --wait reads the range in at once, as populate-read
 	 * does: async readahead of all of it first would only compete with
@@ -257,15 +257,15 @@ advise(const char *path, const struct mm_advice *a, const char *offstr,
 	if (o->wait && a->advice == MADV_WILLNEED)
 		pop = mm_advice_find("populate-read");
 	if (pop != NULL && pop->advice >= 0) {
-		rc = mm_advise(&f, pop, start, len, &pr);
+		rc = mm_advise(&f, pop, start, len, &pr.mm);
 		/* A kernel before 5.14: no populate-read. */
 		if (rc == -EINVAL)
-			rc = mm_advise(&f, a, start, len, &pr);
+			rc = mm_advise(&f, a, start, len, &pr.mm);
 	} else
-		rc = mm_advise(&f, a, start, len, &pr);
+		rc = mm_advise(&f, a, start, len, &pr.mm);
 	if (rc == 0 && o->wait && len > 0)
-		rc = mm_fetch_wait(&f, start, len, o->secs, &pr, &r);
-	mm_progress_end(&pr);
+		rc = mm_fetch_wait(&f, start, len, o->secs, &pr.mm, &r);
+	app_progress_end(&pr);
 	sig = mm_signals_release();
 	if (rc < 0 && sig != 0 && rc == -EINTR) {
 		st = 128 + sig;

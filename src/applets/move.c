@@ -39,7 +39,7 @@ static int
 move_file(const struct opts *o, const char *path, uint64_t dest,
     uint64_t src, uint64_t count)
 {
-	struct mm_progress prog;
+	struct app_progress prog;
 	struct mm_file f;
 	off_t size0;
 	int rc, sig = 0, st = EXIT_OK, moved;
@@ -61,9 +61,9 @@ move_file(const struct opts *o, const char *path, uint64_t dest,
 		goto out;
 	}
 	mm_signals_hold();
-	mm_progress_start(&prog, o->progress, STDERR_FILENO, "mmmove", count);
-	rc = mm_move(&f, dest, src, count, &prog);
-	mm_progress_end(&prog);
+	app_progress_start(&prog, o->progress, "mmmove", count);
+	rc = mm_move(&f, dest, src, count, &prog.mm);
+	app_progress_end(&prog);
 	moved = rc == 0;
 	if (rc == 0 && o->sync)
 		rc = mm_sync_range(&f, dest, count);

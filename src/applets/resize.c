@@ -167,7 +167,7 @@ resize_file(const struct req *q, const struct opts *o)
 {
 	struct mm_file f;
 	struct mm_resize r;
-	struct mm_progress progress;
+	struct app_progress progress;
 	struct stat made;
 	int rc, st = EXIT_OK, sig, created = 0, done = 0;
 
@@ -235,11 +235,11 @@ resize_file(const struct req *q, const struct opts *o)
 	}
 
 	mm_signals_hold();
-	mm_progress_start(&progress, o->progress, STDERR_FILENO, q->path,
+	app_progress_start(&progress, o->progress, q->path,
 	    mm_resize_work(&r));
-	r.progress = &progress;
+	r.progress = &progress.mm;
 	rc = mm_resize_apply(&f, &r);
-	mm_progress_end(&progress);
+	app_progress_end(&progress);
 	if (rc < 0) {
 		st = app_error("%s: cannot resize from %ju to %ju byte%s: %s%s",
 		    q->path, (uintmax_t)r.old_size, (uintmax_t)r.new_size,
