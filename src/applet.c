@@ -672,6 +672,14 @@ app_printf(const char *fmt, ...)
 }
 
 static int out_closed;		/* app_finish has run */
+static int out_reported;	/* out_errno has had its message */
+
+void
+app_output_reported(void)
+{
+	if (out_errno != 0)
+		out_reported = 1;
+}
 
 /*
  * At exit, for the paths that exit without app_finish (popt's --help and
@@ -714,7 +722,7 @@ app_finish(int status)
 		err = errno;
 	if (err == 0)
 		return status;
-	if (err == EPIPE)
+	if (err == EPIPE || out_reported)
 		return EXIT_FAIL;
 	app_error("write error: %s", err == EFBIG ? app_strerror(-err) :
 	    strerror(err));

@@ -150,6 +150,11 @@ void	app_capture(app_sink_fn fn, void *ctx);
  */
 int	app_emit(int fd, const void *, size_t);
 /*
+ * The write error standard output met so far has been worded by the
+ * caller in a message of its own: app_finish still fails, quietly.
+ */
+void	app_output_reported(void);
+/*
  * Flush and close standard output; a write error (full disk, EIO) turns
  * STATUS into EXIT_FAIL with a message; a closed pipe is quiet.
  */
