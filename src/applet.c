@@ -664,15 +664,14 @@ void
 app_change_begin(struct app_change *c, uint64_t total)
 {
 	mm_signals_hold();
-	mm_progress_start(&c->progress, app_opts.progress, STDERR_FILENO,
-	    c->path, total);
+	app_progress_start(&c->progress, app_opts.progress, c->path, total);
 }
 
 int
 app_change_end(struct app_change *c, int rc, uint64_t off, uint64_t len,
     int flags)
 {
-	mm_progress_end(&c->progress);
+	app_progress_end(&c->progress);
 	if (rc == 0 && app_opts.sync && (rc = mm_flush(&c->f, off, len,
 	    MS_SYNC | flags, NULL, NULL)) < 0)
 		c->sync_err = 1;
@@ -839,6 +838,14 @@ app_printf(const char *fmt, ...)
 }
 
 static int out_closed;		/* app_finish has run */
+static int out_reported;	/* out_errno has had its message */
+
+void
+app_output_reported(void)
+{
+	if (out_errno != 0)
+		out_reported = 1;
+}
 
 /*
  * At exit, for the paths that exit without app_finish (popt's --help and
@@ -881,7 +888,7 @@ app_finish(int status)
 		err = errno;
 	if (err == 0)
 		return status;
-	if (err == EPIPE)
+	if (err == EPIPE || out_reported)
 		return EXIT_FAIL;
 	app_error("write error: %s", err == EFBIG ? app_strerror(-err) :
 	    strerror(err));

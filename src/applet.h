@@ -119,6 +119,28 @@ void	app_verbose(const char *path, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
 /*
+ * --progress: a line on standard error of the bytes done, percent, rate
+ * and time left, drawn only on a terminal and at most ten times a
+ * second; inactive unless ENABLE and standard error is a terminal.  The
+ * engine is given &P->mm, and counts the bytes done through it.
+ */
+struct app_progress {
+	struct mm_progress	 mm;
+	int			 active;
+	int			 drawn;
+	const char		*label;
+	uint64_t		 total;
+	uint64_t		 done;
+	double			 start;
+	double			 last;
+};
+
+void	app_progress_start(struct app_progress *, int enable,
+	    const char *label, uint64_t total);
+/* The line drawn once more, complete, and ended; nothing if none was. */
+void	app_progress_end(struct app_progress *);
+
+/*
  * One change to one file, the way every writer makes it: opened (and
  * locked), signals held and a progress line drawn while the engine
  * works, the change synced with --sync, then the exit status.
@@ -126,7 +148,7 @@ void	app_verbose(const char *path, const char *fmt, ...)
 struct app_change {
 	const char		*path;
 	struct mm_file		 f;
-	struct mm_progress	 progress;
+	struct app_progress	 progress;	/* the engine gets &progress.mm */
 	int			 open;		/* F is open */
 	int			 sync_err;	/* the --sync flush failed */
 	int			 sig;		/* the signal that arrived */
@@ -227,6 +249,11 @@ void	app_capture(app_sink_fn fn, void *ctx);
  * message is.  0 or -errno.
  */
 int	app_emit(int fd, const void *, size_t);
+/*
+ * The write error standard output met so far has been worded by the
+ * caller in a message of its own: app_finish still fails, quietly.
+ */
+void	app_output_reported(void);
 /*
  * Flush and close standard output; a write error (full disk, EIO) turns
  * STATUS into EXIT_FAIL with a message; a closed pipe is quiet.

@@ -238,14 +238,15 @@ advise(const char *path, const struct mm_advice *a, const char *offstr,
 	if (o->wait && a->advice == MADV_WILLNEED)
 		pop = mm_advice_find("populate-read");
 	if (pop != NULL && pop->advice >= 0) {
-		rc = mm_advise(&c.f, pop, start, len, &c.progress);
+		rc = mm_advise(&c.f, pop, start, len, &c.progress.mm);
 		/* A kernel before 5.14: no populate-read. */
 		if (rc == -EINVAL)
-			rc = mm_advise(&c.f, a, start, len, &c.progress);
+			rc = mm_advise(&c.f, a, start, len, &c.progress.mm);
 	} else
-		rc = mm_advise(&c.f, a, start, len, &c.progress);
+		rc = mm_advise(&c.f, a, start, len, &c.progress.mm);
 	if (rc == 0 && o->wait && len > 0)
-		rc = mm_fetch_wait(&c.f, start, len, o->secs, &c.progress, &r);
+		rc = mm_fetch_wait(&c.f, start, len, o->secs, &c.progress.mm,
+		    &r);
 	/* mmadvise has no --sync: app_opts.sync is never set. */
 	rc = app_change_end(&c, rc, start, len, 0);
 	if (rc == -EINTR && c.sig != 0)

@@ -4,11 +4,14 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "applet.h"
 #include "applets/batch.h"
@@ -141,47 +144,21 @@ check_message(const struct mm_patch *p, const struct batch *b, off_t size0)
 	return app_file_error(path, er->rc);
 }
 
+/* Where a report goes: standard output (checked), or the FILE * ARG. */
+static int
+out_stream(void *arg, const void *s, size_t len)
+{
+	FILE *fp = arg;
+
+	if (fp == stdout)
+		return app_write(s, len);
+	return fwrite(s, 1, len, fp) == len ? 0 : -EIO;
+}
+
 int
 batch_report(const struct mm_patch *p, const char *prefix, FILE *fp)
 {
-	static char hex[2 * 4096 + 1];
-	const struct mm_edit *e;
-	size_t i, n, done, plen = strlen(prefix);
-	uint64_t r;
-	int rc = 0;
-
-#define PUT(s, l) do {							\
-	if (fp == stdout)						\
-		rc = app_write((s), (l));				\
-	else if (fwrite((s), 1, (l), fp) != (l))			\
-		rc = -EIO;						\
-} while (0)
-	for (i = 0; i < p->n && rc == 0; i++) {
-		e = &p->e[i];
-		if (e->total == 0)
-			continue;
-		PUT(prefix, plen);
-		n = (size_t)snprintf(hex, sizeof(hex), "%" PRIu64 ": ",
-		    e->off);
-		PUT(hex, n);
-		for (done = 0; done < e->total && rc == 0; done += n) {
-			n = e->total - done < 4096 ? (size_t)(e->total - done) :
-			    4096;
-			mm_hex_format(e->old + done, n, hex);
-			PUT(hex, 2 * n);
-		}
-		PUT(" -> ", 4);
-		for (r = 0; r < e->repeat && rc == 0; r++) {
-			for (done = 0; done < e->len && rc == 0; done += n) {
-				n = e->len - done < 4096 ? e->len - done : 4096;
-				mm_hex_format(e->data + done, n, hex);
-				PUT(hex, 2 * n);
-			}
-		}
-		PUT("\n", 1);
-	}
-#undef PUT
-	return rc;
+	return mm_patch_report(p, prefix, out_stream, fp);
 }
 
 /* What the undo script says about itself in its first line. */
@@ -197,6 +174,36 @@ undo_comment(const char *path, const char *undo)
 		if (*s == '\n' || *s == '\r')
 			*s = '?';
 	return buf;
+}
+
+/*
+ * --undo=-: the undo script on standard output, through the checked
+ * output, flushed and, where it can be, synced before the first write.
+ */
+static int
+undo_to_stdout(const struct mm_patch *p, const struct mm_file *f,
+    const char *comment)
+{
+	struct stat st, fst;
+	int rc;
+
+	if (fstat(f->fd, &fst) == -1)
+		return -errno;
+	/* Never write into the very file about to be patched. */
+	if (fstat(STDOUT_FILENO, &st) == -1)
+		return -errno;
+	if (st.st_dev == fst.st_dev && st.st_ino == fst.st_ino)
+		return -EINVAL;
+	if ((rc = mm_patch_undo_text(p, comment, out_stream, stdout)) < 0 ||
+	    (rc = app_flush()) < 0) {
+		/* Worded here: no second message at exit. */
+		app_output_reported();
+		return rc;
+	}
+	/* Pipes and terminals cannot sync. */
+	if (fsync(STDOUT_FILENO) == -1 && errno != EINVAL && errno != EROFS)
+		return -errno;
+	return 0;
 }
 
 int
@@ -222,8 +229,10 @@ batch_run(const struct batch *b, struct mm_file *f, struct mm_patch *p)
 			st = EXIT_FAIL;
 		goto out;
 	}
-	if (b->undo != NULL && (rc = mm_patch_save_undo(p, b->undo,
-	    undo_comment(path, b->undo), &u)) < 0) {
+	if (b->undo != NULL && (rc = strcmp(b->undo, "-") == 0 ?
+	    undo_to_stdout(p, f, undo_comment(path, b->undo)) :
+	    mm_patch_save_undo(p, b->undo, undo_comment(path, b->undo),
+	    &u)) < 0) {
 		if (rc == -EINVAL)
 			st = app_error("%s: the undo file cannot be the file "
 			    "being patched; nothing written", b->undo);

@@ -140,7 +140,7 @@ static int
 find_file(const struct opts *o, struct mm_matcher *re, const char *path,
     int show_name)
 {
-	struct mm_progress pg;
+	struct app_progress pg;
 	struct mm_scan sc;
 	struct mm_file f;
 	struct out u;
@@ -204,16 +204,16 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	sc.emit_run = on_run;
 	sc.ctx = &u;
 	sc.view = &u.fo.view;
-	mm_progress_start(&pg, o->progress, STDERR_FILENO, name,
+	app_progress_start(&pg, o->progress, name,
 	    f.kind == MM_KIND_STREAM || start > end ? 0 : end - start);
-	sc.progress = &pg;
+	sc.progress = &pg.mm;
 	size0 = f.size;
 
 	rc = 0;
 	if (o->maxcount > 0 && (start <= end || sc.sneg || sc.eneg) &&
 	    (o->npats > 0 || re != NULL))
 		rc = mm_scan_file(&sc, &f, start, end);
-	mm_progress_end(&pg);
+	app_progress_end(&pg);
 	if (rc >= 0 && !u.err && !u.rerr && !o->quiet && !o->count &&
 	    !o->files_with && !o->files_without &&
 	    (rc = fo_end(&u.fo, &outerr)) < 0) {

@@ -44,7 +44,7 @@ move_file(const char *path, struct app_range *dest, struct app_range *src,
 		goto out;
 	}
 	app_change_begin(&c, count);
-	rc = mm_move(&c.f, to, from, count, &c.progress);
+	rc = mm_move(&c.f, to, from, count, &c.progress.mm);
 	rc = app_change_end(&c, rc, to, count, 0);
 	if ((st = app_change_error(&c, rc, "bytes were moved")) != 0)
 		;

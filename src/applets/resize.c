@@ -237,7 +237,7 @@ resize_file(const struct req *q, const struct opts *o)
 	}
 
 	app_change_begin(&c, mm_resize_work(&r));
-	r.progress = &c.progress;
+	r.progress = &c.progress.mm;
 	rc = mm_resize_apply(&c.f, &r);
 	/* The size changed: the whole file is synced. */
 	rc = app_change_end(&c, rc, 0, 0, MM_FLUSH_SIZE);

@@ -252,25 +252,22 @@ int	mm_signals_pending(void);
 /* ---------------------------------------------------------------- progress */
 
 /*
- * A progress line on a terminal: bytes done, percent, rate, time left.
- * Inactive (every call a no-op) unless ENABLE and FD is a terminal; a
- * NULL progress is inactive too.
+ * How far long work has come, for the front end to show (it alone
+ * draws): the engine calls UPDATE with the bytes done so far, at every
+ * chunk, and the front end decides what to show and how often.  A NULL
+ * progress, or one without UPDATE, asks for nothing.
  */
 struct mm_progress {
-	int		 active;
-	int		 fd;
-	const char	*label;
-	uint64_t	 total;
-	uint64_t	 done;
-	double		 start;
-	double		 last;
-	int		 drawn;
+	void	(*update)(void *arg, uint64_t done);
+	void	 *arg;
 };
 
-void	mm_progress_start(struct mm_progress *, int enable, int fd,
-	    const char *label, uint64_t total);
-void	mm_progress_update(struct mm_progress *, uint64_t done);
-void	mm_progress_end(struct mm_progress *);
+static inline void
+mm_progress_update(struct mm_progress *p, uint64_t done)
+{
+	if (p != NULL && p->update != NULL)
+		p->update(p->arg, done);
+}
 
 /* ---------------------------------------------------------------- misc */
 

@@ -154,24 +154,43 @@ int	mm_patch_check(struct mm_patch *, struct mm_file *);
  */
 int	mm_patch_apply(struct mm_patch *);
 
+/*
+ * Where the text of a batch goes: OUT(ARG, BYTES, LEN) takes LEN bytes
+ * and returns 0, or -errno, which ends the text.
+ */
+typedef int (*mm_patch_out)(void *arg, const void *, size_t);
+
+/*
+ * The text of a checked batch (with KEEP_OLD), one line for each edit
+ * that writes bytes, in the order given, handed to OUT in pieces of at
+ * most 64 KiB.  The undo script: "OFFSET OLDHEX NEWHEX" lines, which
+ * restore the old bytes only where the new ones are still there, after
+ * "# COMMENT" if COMMENT is not NULL.  The report of a dry run: lines
+ * "PREFIXOFFSET: OLDHEX -> NEWHEX".  0, -EINVAL without KEEP_OLD, or
+ * -errno (OUT's, or -ENOMEM).
+ */
+int	mm_patch_undo_text(const struct mm_patch *, const char *comment,
+	    mm_patch_out out, void *arg);
+int	mm_patch_report(const struct mm_patch *, const char *prefix,
+	    mm_patch_out out, void *arg);
+
 /* An undo script saved: enough to remove it again, and only it. */
 struct mm_undo {
-	int		 dirfd;		/* its directory; -1: none (stdout) */
+	int		 dirfd;		/* its directory; -1: none */
 	char		*name;		/* its name in that directory */
 	dev_t		 dev;
 	ino_t		 ino;
 };
 
 /*
- * Save, durably, a script that undoes the checked batch: for each edit
- * "OFFSET OLDHEX NEWHEX", which restores the old bytes only where the
- * new ones are still there.  COMMENT becomes the first line.  Needs
- * KEEP_OLD.  PATH "-" is standard output; any other PATH is created new
- * (O_EXCL, never through a symbolic link, mode 0600): -EEXIST if it is
- * there already, -EINVAL if it is the patched file itself.  The script
+ * Save, durably, the undo script of the checked batch (see
+ * mm_patch_undo_text) in PATH, a file created new (O_EXCL, never
+ * through a symbolic link, mode 0600): -EEXIST if it is there already,
+ * -EINVAL if it is the patched file itself.  Needs KEEP_OLD.  The script
  * is complete and synced (the file and its directory) on success; on
  * failure nothing of it is left.  U says where it is, for
- * mm_undo_remove; release it with mm_undo_close.
+ * mm_undo_remove; release it with mm_undo_close.  (An undo script to
+ * standard output is the front end's: mm_patch_undo_text.)
  */
 int	mm_patch_save_undo(const struct mm_patch *, const char *path,
 	    const char *comment, struct mm_undo *u);

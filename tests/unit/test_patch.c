@@ -1,6 +1,7 @@
 /*
  * test_patch.c - the edit list: parsing scripts and offsets, checking a
- * batch whole, writing it, undo scripts, and a file that shrinks.
+ * batch whole, writing it, undo scripts and reports, and a file that
+ * shrinks.
  */
 #include "config.h"
 
@@ -502,6 +503,98 @@ test_both_ways(void)
 	    "200 random batches: by pwrite as by mapping, refusals too");
 }
 
+/* An mm_patch_out into memory; FAIL_AT: fail the call that reaches it. */
+struct sinkbuf {
+	char	*buf;
+	size_t	 len, cap, calls, most;
+	size_t	 fail_at;
+};
+
+static int
+to_mem(void *arg, const void *p, size_t len)
+{
+	struct sinkbuf *s = arg;
+
+	s->calls++;
+	if (len > s->most)
+		s->most = len;
+	if (s->fail_at != 0 && s->len + len >= s->fail_at)
+		return -ENOSPC;
+	if (s->len + len + 1 > s->cap) {
+		s->cap = (s->len + len + 1) * 2;
+		if ((s->buf = realloc(s->buf, s->cap)) == NULL)
+			abort();
+	}
+	memcpy(s->buf + s->len, p, len);
+	s->len += len;
+	s->buf[s->len] = '\0';
+	return 0;
+}
+
+static void
+test_text(void)
+{
+	static unsigned char big[100000];
+	struct sinkbuf s;
+	struct mm_patch p;
+	struct mm_edit e;
+	struct mm_file f;
+	size_t i;
+	int rc, good;
+
+	put("0123456789", 10);
+	mm_patch_init(&p, MM_PATCH_KEEP_OLD);
+	script(&p, "1 4142\n-1 5a\n4 0x\n");
+	if (mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED) < 0)
+		abort();
+	rc = mm_patch_check(&p, &f);
+	memset(&s, 0, sizeof(s));
+	ok(rc == 0 && mm_patch_report(&p, "f:", to_mem, &s) == 0 &&
+	    strcmp(s.buf, "f:1: 3132 -> 4142\nf:9: 39 -> 5a\n") == 0,
+	    "the report: one line per edit that writes, old -> new");
+	s.len = 0;
+	ok(mm_patch_undo_text(&p, "c", to_mem, &s) == 0 &&
+	    strcmp(s.buf, "# c\n1 3132 4142\n9 39 5a\n") == 0,
+	    "the undo text: the same serializer, in script form");
+	mm_patch_free(&p);
+	mm_close(&f);
+
+	/* A repeat longer than the buffer: handed on in pieces. */
+	free(s.buf);
+	memset(&s, 0, sizeof(s));
+	put(big, sizeof(big));
+	mm_patch_init(&p, MM_PATCH_KEEP_OLD);
+	memset(&e, 0, sizeof(e));
+	e.data = (const unsigned char *)"\xab";
+	e.len = 1;
+	e.repeat = 50000;
+	if (mm_patch_add(&p, &e) < 0 || mm_open(&f, path, MM_ACCESS_WRITE,
+	    MM_OPEN_MAPPED) < 0)
+		abort();
+	rc = mm_patch_check(&p, &f);
+	ok(rc == 0 && mm_patch_undo_text(&p, NULL, to_mem, &s) == 0 &&
+	    s.len == 2 + 2 * 50000 + 1 + 2 * 50000 + 1 && s.calls > 1 &&
+	    s.most <= (size_t)64 << 10,
+	    "a long line goes out in pieces of at most 64 KiB");
+	good = s.len > 0;
+	for (i = 0; good && i < 50000; i++)
+		good = memcmp(s.buf + 2 + 2 * i, "00", 2) == 0 &&
+		    memcmp(s.buf + 3 + 2 * 50000 + 2 * i, "ab", 2) == 0;
+	ok(good && strncmp(s.buf, "0 ", 2) == 0, "and says it whole");
+	s.len = 0;
+	s.calls = 0;
+	s.fail_at = 100000;
+	ok(mm_patch_report(&p, "", to_mem, &s) == -ENOSPC && s.len < 100000,
+	    "an error of the output ends the text with its errno");
+	mm_patch_free(&p);
+	mm_patch_init(&p, 0);
+	ok(mm_patch_report(&p, "", to_mem, &s) == -EINVAL,
+	    "without KEEP_OLD there is no text");
+	mm_patch_free(&p);
+	mm_close(&f);
+	free(s.buf);
+}
+
 int
 main(void)
 {
@@ -515,6 +608,7 @@ main(void)
 	test_resume();
 	test_fill_and_old();
 	test_undo();
+	test_text();
 	test_shrink_and_windows();
 	test_both_ways();
 	unlink(path);

@@ -1,24 +1,16 @@
 /*
- * progress.c - one progress line on standard error for long work, drawn
- * only on a terminal and at most ten times a second.
+ * progress.c - the progress line of long work (--progress): on standard
+ * error, drawn only on a terminal and at most ten times a second.  The
+ * engine only counts the bytes done, through struct mm_progress; what is
+ * drawn, and when, is decided here.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "mm.h"
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "applet.h"
 
 static void
 human(double v, char *buf, size_t len)
@@ -37,7 +29,7 @@ human(double v, char *buf, size_t len)
 }
 
 static void
-draw(struct mm_progress *p, double t)
+draw(struct app_progress *p, double t)
 {
 	char done[32], rate[32], line[160], eta[32] = "--:--";
 	double el = t - p->start, r = el > 0 ? (double)p->done / el : 0;
@@ -54,47 +46,52 @@ draw(struct mm_progress *p, double t)
 	}
 	n = snprintf(line, sizeof(line), "\r%s: %s  %5.1f%%  %s/s  %s left ",
 	    p->label, done, pct, rate, eta);
-	if (n > 0 && write(p->fd, line, (size_t)n < sizeof(line) ?
+	if (n > 0 && write(STDERR_FILENO, line, (size_t)n < sizeof(line) ?
 	    (size_t)n : sizeof(line) - 1) > 0)
 		p->drawn = 1;
 	p->last = t;
 }
 
-void
-mm_progress_start(struct mm_progress *p, int enable, int fd,
-    const char *label, uint64_t total)
+/* The engine's report of the bytes done: drawn if 0.1 s have passed. */
+static void
+update(void *arg, uint64_t done)
 {
-	memset(p, 0, sizeof(*p));
-	p->active = enable && isatty(fd);
-	p->fd = fd;
-	p->label = label;
-	p->total = total;
-	p->start = p->last = now();
-}
-
-void
-mm_progress_update(struct mm_progress *p, uint64_t done)
-{
+	struct app_progress *p = arg;
 	double t;
 
-	if (p == NULL || !p->active)
-		return;
 	p->done = done;
-	t = now();
+	t = mm_now();
 	if (t - p->last >= 0.1)
 		draw(p, t);
 }
 
 void
-mm_progress_end(struct mm_progress *p)
+app_progress_start(struct app_progress *p, int enable, const char *label,
+    uint64_t total)
 {
-	if (p == NULL || !p->active)
+	memset(p, 0, sizeof(*p));
+	p->active = enable && isatty(STDERR_FILENO);
+	p->label = label;
+	p->total = total;
+	p->start = p->last = mm_now();
+	/* Inactive, the engine is given no function to call at all. */
+	if (p->active) {
+		p->mm.update = update;
+		p->mm.arg = p;
+	}
+}
+
+void
+app_progress_end(struct app_progress *p)
+{
+	if (!p->active)
 		return;
 	if (p->drawn) {
 		p->done = p->total;
-		draw(p, now());
-		if (write(p->fd, "\n", 1) < 0)
+		draw(p, mm_now());
+		if (write(STDERR_FILENO, "\n", 1) < 0)
 			p->drawn = 0;
 	}
 	p->active = 0;
+	p->mm.update = NULL;
 }
