@@ -259,7 +259,7 @@ static const char **moved;
 /* The applet's option table, for suggestions after a mistyped option. */
 static const struct poptOption *table;
 
-poptContext
+static poptContext
 app_popt(int argc, const char **argv, const struct poptOption *opts,
     const char *operands)
 {
@@ -284,7 +284,8 @@ app_popt(int argc, const char **argv, const struct poptOption *opts,
 void
 app_popt_free(poptContext pc)
 {
-	poptFreeContext(pc);
+	if (pc != NULL)
+		poptFreeContext(pc);
 	free(moved);
 	moved = NULL;
 }
@@ -396,7 +397,7 @@ suggest(const char *opt)
 	return NULL;
 }
 
-int
+static int
 app_parse(poptContext pc, int (*on_opt)(poptContext, int, void *), void *ctx)
 {
 	const char *bad, *typed, *near;
@@ -425,19 +426,26 @@ app_parse(poptContext pc, int (*on_opt)(poptContext, int, void *), void *ctx)
 	return app_usage("%s: %s%s", bad, poptStrerror(rc), from);
 }
 
-const char **
-app_operands(poptContext pc, int *count)
+int
+app_args(poptContext *pc, int argc, const char **argv,
+    const struct poptOption *opts, const char *operands,
+    int (*on_opt)(poptContext, int, void *), void *ctx, const char ***ops,
+    int *n)
 {
 	static const char *none[] = { NULL };
-	const char **args = poptGetArgs(pc);
-	int n = 0;
+	int st;
 
-	if (args == NULL)
-		args = none;
-	while (args[n] != NULL)
-		n++;
-	*count = n;
-	return args;
+	*ops = none;
+	*n = 0;
+	if ((*pc = app_popt(argc, argv, opts, operands)) == NULL)
+		return EXIT_FAIL;
+	if ((st = app_parse(*pc, on_opt, ctx)) != 0)
+		return st;
+	if ((*ops = poptGetArgs(*pc)) == NULL)
+		*ops = none;
+	while ((*ops)[*n] != NULL)
+		++*n;
+	return 0;
 }
 
 int

@@ -45,24 +45,20 @@ int	app_usage(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 
 /*
- * Make a popt context for the applet, after moving operands that look
- * like negative numbers ("-4", "-0x10") out of popt's way, so they are
- * operands with or without "--".  Reads the popt configuration files
- * (aliases).  Returns NULL (message printed) on failure.
+ * The command line: a popt context for the applet in *PC, after moving
+ * operands that look like negative numbers ("-4", "-0x10") out of popt's
+ * way, so they are operands with or without "--"; the popt configuration
+ * files (aliases) read; every option parsed, those with a val (not 0)
+ * passed to ON_OPT (0 or an exit status); the remaining operands in *OPS
+ * (NULL-terminated, maybe none) and *N.  0, or the exit status after a
+ * message.  Free *PC with app_popt_free whatever this returns.
  */
-poptContext app_popt(int argc, const char **argv,
-	    const struct poptOption *opts, const char *operands);
-/* Free the context and what app_popt made for it. */
+int	app_args(poptContext *pc, int argc, const char **argv,
+	    const struct poptOption *opts, const char *operands,
+	    int (*on_opt)(poptContext, int, void *), void *ctx,
+	    const char ***ops, int *n);
+/* Free the context and what app_args made for it (NULL: nothing). */
 void	app_popt_free(poptContext);
-/*
- * Run popt over the options; returns 0 when all were parsed, or
- * EXIT_FAIL after a message.  Options with a val (not 0) are passed to
- * ON_OPT, which returns 0 or an exit status.
- */
-int	app_parse(poptContext, int (*on_opt)(poptContext, int, void *),
-	    void *ctx);
-/* The remaining operands (NULL-terminated, maybe empty) and their count. */
-const char **app_operands(poptContext, int *count);
 
 /* Operands and option values, with an "APPLET: what 'S': why" message. */
 int	app_size(const char *what, const char *s, uint64_t *val);

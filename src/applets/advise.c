@@ -412,13 +412,11 @@ advise_main(int argc, const char **argv)
 
 	memset(&o, 0, sizeof(o));
 	bare_map(argc, argv);
-	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
-		return EXIT_FAIL;
-	if ((st = app_parse(pc, NULL, NULL)) != 0)
+	if ((st = app_args(&pc, argc, argv, table, usage_ops, NULL, NULL,
+	    &ops, &n)) != 0)
 		goto done;
 	if ((st = check_opts(&o)) != 0)
 		goto done;
-	ops = app_operands(pc, &n);
 	if (o.list) {
 		st = n > 0 ? app_usage("extra operand '%s'", ops[0]) :
 		    list_advices();

@@ -714,12 +714,9 @@ find_main(int argc, const char **argv)
 	memset(&w, 0, sizeof(w));
 	o.threads = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
-		return EXIT_FAIL;
-	if ((st = app_parse(pc, on_opt, &o)) != 0 ||
-	    (st = check_opts(&o)) != 0)
+	if ((st = app_args(&pc, argc, argv, table, usage_ops, on_opt, &o,
+	    &ops, &n)) != 0 || (st = check_opts(&o)) != 0)
 		goto done;
-	ops = app_operands(pc, &n);
 	/* From the last, so that the places of the earlier ones hold. */
 	for (i = o.npfrom - 1; i >= 0; i--) {
 		if (o.regex != NULL) {

@@ -83,11 +83,9 @@ move_main(int argc, const char **argv)
 	uint64_t count;
 	int n, st;
 
-	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
-		return EXIT_FAIL;
-	if ((st = app_parse(pc, NULL, NULL)) != 0)
+	if ((st = app_args(&pc, argc, argv, table, usage_ops, NULL, NULL,
+	    &ops, &n)) != 0)
 		goto done;
-	ops = app_operands(pc, &n);
 	if (n < 4) {
 		st = app_usage("missing %s operand", names[n]);
 		goto done;

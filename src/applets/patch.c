@@ -160,11 +160,9 @@ patch_main(int argc, const char **argv)
 	memset(&expect, 0, sizeof(expect));
 	memset(&b, 0, sizeof(b));
 	mm_patch_init(&p, 0);
-	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
-		return EXIT_FAIL;
-	if ((st = app_parse(pc, NULL, NULL)) != 0)
+	if ((st = app_args(&pc, argc, argv, table, usage_ops, NULL, NULL,
+	    &ops, &n)) != 0)
 		goto done;
-	ops = app_operands(pc, &n);
 	st = EXIT_FAIL;
 	if (app_io(o.io_s, &p.io) != 0)
 		goto done;

@@ -829,11 +829,9 @@ read_main(int argc, const char **argv)
 	enum mm_io io;
 	int n, st;
 
-	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
-		return EXIT_FAIL;
-	if ((st = app_parse(pc, NULL, NULL)) != 0)
+	if ((st = app_args(&pc, argc, argv, table, usage_ops, NULL, NULL,
+	    &ops, &n)) != 0)
 		goto done;
-	ops = app_operands(pc, &n);
 	if ((st = app_io(o.io_s, &io)) != 0)
 		goto done;
 	if (o.hex + o.hexdump > 1) {

@@ -289,11 +289,9 @@ resize_main(int argc, const char **argv)
 
 	memset(&o, 0, sizeof(o));
 	memset(&q, 0, sizeof(q));
-	if ((pc = app_popt(argc, argv, table, usage_ops)) == NULL)
-		return EXIT_FAIL;
-	if ((st = app_parse(pc, NULL, NULL)) != 0)
+	if ((st = app_args(&pc, argc, argv, table, usage_ops, NULL, NULL,
+	    &ops, &n)) != 0)
 		goto done;
-	ops = app_operands(pc, &n);
 	if (n < 1) {
 		st = app_usage("missing FILE operand");
 		goto done;
