@@ -88,6 +88,9 @@ hold(struct job *j, int fd, const void *buf, size_t len)
 	size_t cap;
 	void *q;
 
+	/* Nothing to keep (-h -c writes an empty prefix): no memcpy of NULL. */
+	if (len == 0)
+		return 0;
 	if (j->len + len > j->cap) {
 		for (cap = j->cap ? j->cap : 4096; cap < j->len + len; cap *= 2)
 			;
