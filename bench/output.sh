@@ -11,8 +11,9 @@
 # to a file (GNU grep stops at the first match when it sees /dev/null).
 # Times are medians of RUNS (default 5) whole processes, interleaved.
 # "x -a" is the time over plain `mmfind -a`; the issue's target is <= 1.5
-# for -o, --json and context, which only -o and --line meet: --json and
-# -C print 6 to 30 times as many bytes as -a.
+# for -o, --json and context, which -o and --line about meet; -C comes to 2
+# and --json to 3 (output to /dev/shm) or more (to a disk file): they
+# print 18 and 27 times as many bytes as -a.
 set -eu
 
 B=${1:-.}
