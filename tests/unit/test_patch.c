@@ -53,6 +53,21 @@ script(struct mm_patch *p, const char *s)
 	return mm_patch_parse_script(p, (const unsigned char *)s, strlen(s));
 }
 
+/*
+ * The sample batch (two edits that write, one empty) parsed, keeping the
+ * old bytes, and checked against a fresh "0123456789": the check's result.
+ */
+static int
+checked_sample(struct mm_patch *p, struct mm_file *f)
+{
+	put("0123456789", 10);
+	mm_patch_init(p, MM_PATCH_KEEP_OLD);
+	script(p, "1 4142\n-1 5a\n4 0x\n");
+	if (mm_open(f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED) < 0)
+		abort();
+	return mm_patch_check(p, f);
+}
+
 /* Parse S as a script and run it on the test file: the check's result. */
 static int
 run_script(const char *s, int flags, int *applied)
@@ -325,12 +340,7 @@ test_undo(void)
 	ssize_t n;
 
 	snprintf(undo, sizeof(undo), "%s/undo", dir);
-	put("0123456789", 10);
-	mm_patch_init(&p, MM_PATCH_KEEP_OLD);
-	script(&p, "1 4142\n-1 5a\n4 0x\n");
-	if (mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED) < 0)
-		abort();
-	rc = mm_patch_check(&p, &f);
+	rc = checked_sample(&p, &f);
 	mask = umask(0);
 	ok(rc == 0 && mm_patch_save_undo(&p, undo, "undo it", &u) == 0,
 	    "an undo script is saved");
@@ -542,12 +552,7 @@ test_text(void)
 	size_t i;
 	int rc, good;
 
-	put("0123456789", 10);
-	mm_patch_init(&p, MM_PATCH_KEEP_OLD);
-	script(&p, "1 4142\n-1 5a\n4 0x\n");
-	if (mm_open(&f, path, MM_ACCESS_WRITE, MM_OPEN_MAPPED) < 0)
-		abort();
-	rc = mm_patch_check(&p, &f);
+	rc = checked_sample(&p, &f);
 	memset(&s, 0, sizeof(s));
 	ok(rc == 0 && mm_patch_report(&p, "f:", to_mem, &s) == 0 &&
 	    strcmp(s.buf, "f:1: 3132 -> 4142\nf:9: 39 -> 5a\n") == 0,
