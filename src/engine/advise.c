@@ -381,14 +381,36 @@ advise_chunk(struct mm_file *f, const struct mm_advice *a, unsigned char *p,
 	return 0;
 }
 
+struct advise_job {
+	struct mm_file		*f;
+	const struct mm_advice	*a;
+	uint64_t		 lo;	/* where the walk starts */
+	unsigned char		*vec;	/* mincore's, for MM_ADV_MAPPED */
+	struct mm_progress	*progress;
+};
+
+static int
+advise_window(void *arg, struct mm_map *m, uint64_t done)
+{
+	struct advise_job *j = arg;
+	int rc;
+
+	/* Populating faults page by page: read ahead in bulk. */
+	if ((j->a->flags & MM_ADV_FETCH) && j->a->advice != MADV_WILLNEED)
+		madvise(m->base, m->baselen, MADV_SEQUENTIAL);
+	/* Stop between windows. */
+	rc = mm_signals_pending() ? -EINTR : advise_chunk(j->f, j->a,
+	    m->data, m->len, j->lo + done, j->vec);
+	mm_progress_update(j->progress, done + m->len);
+	return rc;
+}
+
 int
 mm_advise(struct mm_file *f, const struct mm_advice *a, uint64_t off,
     uint64_t len, struct mm_progress *progress)
 {
-	struct mm_map m;
-	unsigned char *vec = NULL;
-	uint64_t lo, hi, pos;
-	size_t n, c, k;
+	struct advise_job j;
+	uint64_t lo, hi;
 	int rc;
 
 	if (!(a->flags & MM_ADV_EVICT) && a->advice < 0)
@@ -412,31 +434,15 @@ mm_advise(struct mm_file *f, const struct mm_advice *a, uint64_t off,
 	if ((a->flags & MM_ADV_EVICT) && fdatasync(f->fd) == -1 &&
 	    errno != EINVAL)
 		return -errno;
+	j.f = f;
+	j.a = a;
+	j.lo = lo;
+	j.vec = NULL;
+	j.progress = progress;
 	if ((a->flags & MM_ADV_MAPPED) &&
-	    (vec = malloc(MM_ADV_CHUNK / mm_pagesize() + 1)) == NULL)
+	    (j.vec = malloc(MM_WINDOW / mm_pagesize() + 1)) == NULL)
 		return -ENOMEM;
-	for (pos = lo; pos < hi; pos += n) {
-		n = hi - pos < MM_ADV_WINDOW ? (size_t)(hi - pos) :
-		    MM_ADV_WINDOW;
-		if ((rc = mm_map(f, (off_t)pos, n, &m)) < 0)
-			break;
-		/* Populating faults page by page: read ahead in bulk. */
-		if ((a->flags & MM_ADV_FETCH) && a->advice != MADV_WILLNEED)
-			madvise(m.base, m.baselen, MADV_SEQUENTIAL);
-		for (c = 0; c < n && rc == 0; c += k) {
-			k = n - c < MM_ADV_CHUNK ? n - c : MM_ADV_CHUNK;
-			/* Stop between chunks. */
-			if (mm_signals_pending())
-				rc = -EINTR;
-			else
-				rc = advise_chunk(f, a, m.data + c, k,
-				    pos + c, vec);
-			mm_progress_update(progress, pos + c + k - lo);
-		}
-		mm_unmap(&m);
-		if (rc < 0)
-			break;
-	}
-	free(vec);
+	rc = mm_map_walk(f, lo, hi - lo, advise_window, &j);
+	free(j.vec);
 	return rc;
 }

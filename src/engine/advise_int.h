@@ -10,15 +10,6 @@
 #include "mm.h"
 
 /*
- * Files are mapped one window at a time, so a huge file needs no huge
- * address range; work inside a window goes in chunks, between which
- * progress is drawn and held signals are looked at.
- */
-#define MM_ADV_WINDOW	(sizeof(void *) < 8 ? (size_t)64 << 20 : \
-			    (size_t)1 << 30)
-#define MM_ADV_CHUNK	((size_t)64 << 20)
-
-/*
  * remove zeroes [OFF, OFF+LEN) exactly.  Where only whole units of ALIGN
  * bytes can be punched (a block device discards whole sectors), the
  * range is cut in three: the partial unit at the start (HEAD) and the one

@@ -13,15 +13,25 @@
 
 #include "flush.h"
 
-#define FLUSH_WINDOW	((uint64_t)1 << 30)
+struct flush_job {
+	uint64_t	 a;	/* the page-aligned start of the walk */
+	int		 flags;
+};
+
+static int
+flush_window(void *arg, struct mm_map *m, uint64_t done)
+{
+	struct flush_job *j = arg;
+
+	return mm_map_sync(m, (off_t)(j->a + done), m->len, j->flags);
+}
 
 int
 mm_flush(struct mm_file *f, uint64_t off, uint64_t len, int flags,
     uint64_t *start, uint64_t *end)
 {
-	uint64_t a, e, done, n;
-	struct mm_map m;
-	int rc = 0, rc2;
+	struct flush_job j;
+	uint64_t a, e;
 
 	if (f->size < 0 || mm_page_span(off, len, (uint64_t)f->size, &a,
 	    &e) < 0)
@@ -54,14 +64,7 @@ mm_flush(struct mm_file *f, uint64_t off, uint64_t len, int flags,
 		return fdatasync(f->fd) == -1 ? -errno : 0;
 	}
 	/* Window starts are page aligned, so each window's msync is too. */
-	for (done = a; done < e && rc == 0; done += n) {
-		n = e - done < FLUSH_WINDOW ? e - done : FLUSH_WINDOW;
-		if ((rc = mm_map(f, (off_t)done, (size_t)n, &m)) < 0)
-			break;
-		rc = mm_map_sync(&m, (off_t)done, (size_t)n, flags);
-		rc2 = mm_unmap(&m);
-		if (rc == 0)
-			rc = rc2;
-	}
-	return rc;
+	j.a = a;
+	j.flags = flags;
+	return mm_map_walk(f, a, e - a, flush_window, &j);
 }

@@ -30,9 +30,6 @@
 
 #include "mm.h"
 
-/* Faulting in for writing goes a window at a time; it copies nothing. */
-#define RESERVE_WINDOW	((size_t)64 << 20)
-
 /* A valid address for empty maps: mmap(len 0) is EINVAL, NULL+0 is UB. */
 static unsigned char empty_map[1];
 
@@ -89,6 +86,27 @@ mm_unmap(struct mm_map *m)
 	if (m->base != NULL && munmap(m->base, m->baselen) == -1)
 		rc = -errno;
 	memset(m, 0, sizeof(*m));
+	return rc;
+}
+
+int
+mm_map_walk(const struct mm_file *f, uint64_t off, uint64_t len,
+    int (*fn)(void *, struct mm_map *, uint64_t), void *arg)
+{
+	struct mm_map m;
+	uint64_t done;
+	size_t n;
+	int rc = 0, rc2;
+
+	for (done = 0; done < len && rc == 0; done += n) {
+		n = len - done < MM_WINDOW ? (size_t)(len - done) : MM_WINDOW;
+		if ((rc = mm_map(f, (off_t)(off + done), n, &m)) < 0)
+			break;
+		rc = fn(arg, &m, done);
+		rc2 = mm_unmap(&m);
+		if (rc == 0)
+			rc = rc2;
+	}
 	return rc;
 }
 
@@ -160,28 +178,26 @@ mm_touch_pages(void *p, size_t len, int write)
 	return mm_guard(touch_pages, &t);
 }
 
+static int
+populate_window(void *arg, struct mm_map *m, uint64_t done)
+{
+	int rc;
+
+	(void)arg;
+	(void)done;
+	rc = mm_prefault_write(m->base, m->baselen);
+	if (rc == -EOPNOTSUPP)
+		rc = mm_touch_pages(m->base, m->baselen, 1);
+	/* A fault the kernel could not serve: no block for it. */
+	if (rc == -EFAULT || rc == -ENOMEM || rc == -EIO)
+		rc = -ENOSPC;
+	return rc;
+}
+
 int
 mm_populate_write(const struct mm_file *f, uint64_t off, uint64_t len)
 {
-	struct mm_map m;
-	uint64_t done;
-	size_t n;
-	int rc = 0;
-
-	for (done = 0; done < len && rc == 0; done += n) {
-		n = len - done < RESERVE_WINDOW ? (size_t)(len - done) :
-		    RESERVE_WINDOW;
-		if ((rc = mm_map(f, (off_t)(off + done), n, &m)) < 0)
-			return rc;
-		rc = mm_prefault_write(m.base, m.baselen);
-		if (rc == -EOPNOTSUPP)
-			rc = mm_touch_pages(m.base, m.baselen, 1);
-		/* A fault the kernel could not serve: no block for it. */
-		if (rc == -EFAULT || rc == -ENOMEM || rc == -EIO)
-			rc = -ENOSPC;
-		mm_unmap(&m);
-	}
-	return rc;
+	return mm_map_walk(f, off, len, populate_window, NULL);
 }
 
 /*

@@ -152,11 +152,11 @@ residency(const struct mm_file *f, uint64_t off, uint64_t len, int exact,
 	if (len == 0)
 		return 0;
 	end = off + len;
-	if ((vec = malloc(MM_ADV_WINDOW / ps + 1)) == NULL)
+	if ((vec = malloc(MM_WINDOW / ps + 1)) == NULL)
 		return -ENOMEM;
 	for (pos = lo; pos < hi && rc == 0; pos += n) {
-		n = hi - pos < MM_ADV_WINDOW ? (size_t)(hi - pos) :
-		    MM_ADV_WINDOW;
+		n = hi - pos < MM_WINDOW ? (size_t)(hi - pos) :
+		    MM_WINDOW;
 		np = (n + ps - 1) / ps;
 		cached = exact ? -1 : cached_pages(f->fd, pos, n);
 		if (cached == 0 || cached == (int64_t)np) {
@@ -211,36 +211,37 @@ struct fetch {
 	struct mm_file		*f;
 	struct mm_progress	*progress;
 	uint64_t		 lo;
+	uint64_t		 run;		/* where fetch_run's run starts */
 	double			 deadline;	/* 0: none */
 };
 
-/* A run of missing pages: read it in, a chunk at a time. */
+static int
+fetch_window(void *arg, struct mm_map *m, uint64_t done)
+{
+	struct fetch *x = arg;
+	int rc;
+
+	if (mm_signals_pending())
+		return -EINTR;
+	if (x->deadline > 0 && mm_now() > x->deadline)
+		return -ETIMEDOUT;
+	/* Faults then read ahead in large requests. */
+	madvise(m->base, m->baselen, MADV_SEQUENTIAL);
+	if ((rc = mm_adv_populate(m->data, m->len)) == 0)
+		mm_progress_update(x->progress, x->run + done + m->len - x->lo);
+	return rc;
+}
+
+/* A run of missing pages: read it in, a window at a time. */
 static int
 fetch_run(void *arg, uint64_t off, uint64_t len, int resident)
 {
 	struct fetch *x = arg;
-	struct mm_map m;
-	uint64_t c;
-	size_t k;
-	int rc;
 
-	for (c = 0; c < len && !resident; c += k) {
-		k = len - c < MM_ADV_CHUNK ? (size_t)(len - c) : MM_ADV_CHUNK;
-		if (mm_signals_pending())
-			return -EINTR;
-		if (x->deadline > 0 && mm_now() > x->deadline)
-			return -ETIMEDOUT;
-		if ((rc = mm_map(x->f, (off_t)(off + c), k, &m)) < 0)
-			return rc;
-		/* Faults then read ahead in large requests. */
-		madvise(m.base, m.baselen, MADV_SEQUENTIAL);
-		rc = mm_adv_populate(m.data, k);
-		mm_unmap(&m);
-		if (rc < 0)
-			return rc;
-		mm_progress_update(x->progress, off + c + k - x->lo);
-	}
-	return 0;
+	if (resident)
+		return 0;
+	x->run = off;
+	return mm_map_walk(x->f, off, len, fetch_window, x);
 }
 
 /* Passes in a row that end no better than the best one so far. */

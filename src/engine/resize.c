@@ -37,8 +37,6 @@
 #include "move.h"
 #include "resize.h"
 
-/* Windows for filling and faulting in: big, but never the whole file. */
-#define RESIZE_WINDOW	((size_t)64 << 20)
 /* Copy a fill pattern from its own first bytes in blocks this size. */
 #define FILL_BLOCK	((size_t)256 << 10)
 
@@ -225,6 +223,7 @@ struct fill_job {
 	const unsigned char	*pat;		/* NULL: zero */
 	size_t			 plen;
 	uint64_t		 phase;		/* pattern index of d[0] */
+	struct mm_progress	*progress;
 };
 
 /*
@@ -256,34 +255,31 @@ fill_chunk(void *arg)
 	return 0;
 }
 
+static int
+fill_window(void *arg, struct mm_map *m, uint64_t done)
+{
+	struct fill_job *j = arg;
+	int rc;
+
+	j->d = m->data;
+	j->len = m->len;
+	j->phase = j->pat != NULL ? done % j->plen : 0;
+	if ((rc = mm_guard(fill_chunk, j)) == 0)
+		mm_progress_update(j->progress, done + m->len);
+	return rc;
+}
+
 /* Write zeros or the pattern over [OFF, OFF+LEN) through the mapping. */
 static int
 fill_range(struct mm_file *f, uint64_t off, uint64_t len,
     const unsigned char *pat, size_t plen, struct mm_progress *progress)
 {
 	struct fill_job j;
-	struct mm_map m;
-	uint64_t done;
-	size_t n;
-	int rc;
 
-	for (done = 0; done < len; done += n) {
-		n = len - done < RESIZE_WINDOW ? (size_t)(len - done) :
-		    RESIZE_WINDOW;
-		if ((rc = mm_map(f, (off_t)(off + done), n, &m)) < 0)
-			return rc;
-		j.d = m.data;
-		j.len = n;
-		j.pat = pat;
-		j.plen = plen;
-		j.phase = pat != NULL ? done % plen : 0;
-		rc = mm_guard(fill_chunk, &j);
-		mm_unmap(&m);
-		if (rc < 0)
-			return rc;
-		mm_progress_update(progress, done + n);
-	}
-	return 0;
+	j.pat = pat;
+	j.plen = plen;
+	j.progress = progress;
+	return mm_map_walk(f, off, len, fill_window, &j);
 }
 
 /* ---------------------------------------------------------------- the end */

@@ -85,6 +85,30 @@ touch_all(void *arg)
 	return 0;
 }
 
+/* What mm_map_walk showed: the windows, in order, and the bytes seen. */
+struct walk_seen {
+	uint64_t	 off;		/* where the walk starts */
+	uint64_t	 next;		/* DONE expected next */
+	int		 windows;
+	int		 stop_at;	/* window that returns -EINTR, or -1 */
+	int		 bad;
+};
+
+static int
+walk_window(void *arg, struct mm_map *m, uint64_t done)
+{
+	struct walk_seen *w = arg;
+
+	if (done != w->next || (uint64_t)m->off != w->off + done ||
+	    m->len == 0 || m->len > MM_WINDOW)
+		w->bad = 1;
+	/* A sparse file: a byte of the last page of the window is 0. */
+	if (m->data[m->len - 1] != 0)
+		w->bad = 1;
+	w->next = done + m->len;
+	return w->windows++ == w->stop_at ? -EINTR : 0;
+}
+
 int
 main(void)
 {
@@ -127,6 +151,33 @@ main(void)
 	ok(reader_covers(&f, 100, 5000, big + 100, 4900, &chunks),
 	    "the source gives a mapped range");
 	mm_close(&f);
+
+	{
+		struct walk_seen w = { 5, 0, 0, -1, 0 };
+		uint64_t size = 2 * (uint64_t)MM_WINDOW + 4097;
+
+		path = tmpfile_with("sparse", "", 0);
+		if (truncate(path, (off_t)size) < 0)
+			abort();
+		ok(mm_open(&f, path, MM_ACCESS_READ, 0) == 0 &&
+		    mm_map_walk(&f, 5, size - 5, walk_window, &w) == 0 &&
+		    !w.bad && w.windows == 3 && w.next == size - 5,
+		    "a walk maps a range in windows, in order, each once");
+		w.next = 0;
+		w.windows = 0;
+		w.stop_at = 1;
+		ok(mm_map_walk(&f, 5, size - 5, walk_window, &w) == -EINTR &&
+		    w.windows == 2 && !w.bad,
+		    "a walk stops at the first window that fails");
+		w.next = 0;
+		w.windows = 0;
+		w.stop_at = -1;
+		ok(mm_map_walk(&f, 5, 0, walk_window, &w) == 0 &&
+		    w.windows == 0, "an empty walk calls nothing");
+		ok(mm_map_walk(&f, size - 1, 2, walk_window, &w) == -ERANGE,
+		    "a walk past the end is ERANGE");
+		mm_close(&f);
+	}
 
 	ok(mm_open(&f, dir, MM_ACCESS_READ, 0) == -EISDIR,
 	    "a directory is EISDIR");
