@@ -9,7 +9,8 @@
  * costs several times the copy itself.  Before the first byte moves, the
  * destination's blocks are reserved (mm_reserve_write), so a full disk
  * under a sparse file fails then, not halfway.  The one chunk that ends at
- * the end of the file goes through a mapping (see check_size).
+ * the end of the file goes through a mapping of that chunk alone (see
+ * check_size).
  */
 #include "config.h"
 
@@ -29,9 +30,10 @@
 
 struct move_job {
 	struct mm_file		*f;
-	unsigned char		*base;	/* the mapping of file offset LO */
+	unsigned char		*last;	/* the mapping of the chunk that ends
+					   the file, or NULL */
 	unsigned char		*buf;	/* MOVE_CHUNK bytes */
-	uint64_t		 dest, src, count, lo;
+	uint64_t		 dest, src, count;
 	struct mm_progress	*progress;
 	struct mm_journal	 journal;
 	int			 journalled;	/* roll back on failure */
@@ -85,7 +87,7 @@ prefault_last(const struct move_job *j)
 {
 	uint64_t n = j->count < MOVE_CHUNK ? j->count : MOVE_CHUNK;
 
-	if (j->dest < j->src || j->dest + j->count != (uint64_t)j->f->size)
+	if (j->last == NULL)
 		return 0;
 	return mm_populate_write(j->f, j->dest + j->count - n, n);
 }
@@ -118,16 +120,16 @@ copy_chunk(struct move_job *j, uint64_t at, size_t n)
 			return rc;
 	}
 	j->started = 1;
-	if (j->dest + at + n == (uint64_t)j->f->size) {
+	if ((rc = mm_transfer(j->f->fd, j->buf, n, j->src + at, 0)) < 0)
+		return rc;
+	if (j->last != NULL && j->dest + at + n == (uint64_t)j->f->size) {
 		/* Through the mapping: a cut file gives SIGBUS, not growth. */
 		j->in_map = 1;
-		memmove(j->base + (j->dest + at - j->lo),
-		    j->base + (j->src + at - j->lo), n);
+		memcpy(j->last, j->buf, n);
 		j->in_map = 0;
 		return 0;
 	}
-	if ((rc = mm_transfer(j->f->fd, j->buf, n, j->src + at, 0)) < 0 ||
-	    (rc = check_size(j)) < 0)
+	if ((rc = check_size(j)) < 0)
 		return rc;
 	return mm_transfer(j->f->fd, j->buf, n, j->dest + at, 1);
 }
@@ -241,7 +243,7 @@ move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
 {
 	struct move_job j;
 	struct mm_map m;
-	uint64_t lo, hi;
+	size_t last;
 	int rc, rc2;
 
 	if (f->size < 0 || dest > (uint64_t)f->size ||
@@ -253,15 +255,10 @@ move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
 	/* pwrite would stop at RLIMIT_FSIZE half-way: refuse it now. */
 	if ((rc = mm_fsize_check(dest + count)) < 0)
 		return rc;
-	lo = dest < src ? dest : src;
-	hi = (dest > src ? dest : src) + count;
-	if (hi - lo > SIZE_MAX)
-		return -ENOMEM;
 	j.f = f;
 	j.dest = dest;
 	j.src = src;
 	j.count = count;
-	j.lo = lo;
 	j.progress = progress;
 	if ((j.buf = malloc(count < MOVE_CHUNK ? count : MOVE_CHUNK)) == NULL)
 		return -ENOMEM;
@@ -270,12 +267,16 @@ move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
 		free(j.buf);
 		return -ENOMEM;
 	}
-	if ((rc = mm_map(f, (off_t)lo, (size_t)(hi - lo), &m)) < 0) {
+	/* Only a move up can end at the end of the file. */
+	last = count < MOVE_CHUNK ? (size_t)count : MOVE_CHUNK;
+	memset(&m, 0, sizeof(m));
+	if (dest > src && dest + count == (uint64_t)f->size &&
+	    (rc = mm_map(f, (off_t)(dest + count - last), last, &m)) < 0) {
 		free(j.buf);
 		free(j.undo);
 		return rc;
 	}
-	j.base = m.data;
+	j.last = m.data;
 	j.started = j.in_map = 0;
 	j.done = 0;
 	j.cur_n = 0;
