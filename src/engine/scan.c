@@ -339,7 +339,13 @@ mm_scan_file(const struct mm_scan *scan, struct mm_file *f, uint64_t start,
 	}
 	if (sc.io == MM_IO_AUTO)
 		sc.io = mm_io_choose(f, start, end);
-	if (sc.io == MM_IO_MAP && !mm_has_holes(f, start, end))
+	/*
+	 * Mapped whole: threads split one mapping, and a match may lie
+	 * anywhere in it.  A range the address space cannot hold so (on a
+	 * 32-bit machine) is mapped a window at a time, as around holes.
+	 */
+	if (sc.io == MM_IO_MAP && end - start <= SIZE_MAX / 4 &&
+	    !mm_has_holes(f, start, end))
 		return scan_mapped(&sc, f, start, end);
 	return scan_read(&sc, f, start, end);
 }
