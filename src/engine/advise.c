@@ -442,7 +442,7 @@ mm_advise(struct mm_file *f, const struct mm_advice *a, uint64_t off,
 	if ((a->flags & MM_ADV_MAPPED) &&
 	    (j.vec = malloc(MM_WINDOW / mm_pagesize() + 1)) == NULL)
 		return -ENOMEM;
-	rc = mm_map_walk(f, lo, hi - lo, advise_window, &j);
+	rc = mm_map_walk(f, lo, hi - lo, MM_WINDOW, advise_window, &j);
 	free(j.vec);
 	return rc;
 }

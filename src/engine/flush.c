@@ -13,6 +13,12 @@
 
 #include "flush.h"
 
+/*
+ * msync(MS_SYNC) of a window ends as an fsync of the file: a 64 GiB file
+ * in 64 MiB windows took 23 times as long as in 1 GiB ones.
+ */
+#define FLUSH_WINDOW	(sizeof(void *) < 8 ? MM_WINDOW : (size_t)1 << 30)
+
 struct flush_job {
 	uint64_t	 a;	/* the page-aligned start of the walk */
 	int		 flags;
@@ -66,5 +72,5 @@ mm_flush(struct mm_file *f, uint64_t off, uint64_t len, int flags,
 	/* Window starts are page aligned, so each window's msync is too. */
 	j.a = a;
 	j.flags = flags;
-	return mm_map_walk(f, a, e - a, flush_window, &j);
+	return mm_map_walk(f, a, e - a, FLUSH_WINDOW, flush_window, &j);
 }

@@ -91,7 +91,7 @@ mm_unmap(struct mm_map *m)
 
 int
 mm_map_walk(const struct mm_file *f, uint64_t off, uint64_t len,
-    int (*fn)(void *, struct mm_map *, uint64_t), void *arg)
+    size_t win, int (*fn)(void *, struct mm_map *, uint64_t), void *arg)
 {
 	struct mm_map m;
 	uint64_t done;
@@ -99,7 +99,7 @@ mm_map_walk(const struct mm_file *f, uint64_t off, uint64_t len,
 	int rc = 0, rc2;
 
 	for (done = 0; done < len && rc == 0; done += n) {
-		n = len - done < MM_WINDOW ? (size_t)(len - done) : MM_WINDOW;
+		n = len - done < win ? (size_t)(len - done) : win;
 		if ((rc = mm_map(f, (off_t)(off + done), n, &m)) < 0)
 			break;
 		rc = fn(arg, &m, done);
@@ -197,7 +197,7 @@ populate_window(void *arg, struct mm_map *m, uint64_t done)
 int
 mm_populate_write(const struct mm_file *f, uint64_t off, uint64_t len)
 {
-	return mm_map_walk(f, off, len, populate_window, NULL);
+	return mm_map_walk(f, off, len, MM_WINDOW, populate_window, NULL);
 }
 
 /*

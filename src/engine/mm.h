@@ -127,13 +127,15 @@ int	mm_unmap(struct mm_map *);
 #define MM_WINDOW	((size_t)64 << 20)
 
 /*
- * Walk [OFF, OFF+LEN) of F a window at a time: map at most MM_WINDOW
- * bytes, call FN(ARG, MAP, DONE) with DONE the bytes of the range before
- * the window, unmap.  The first non-zero return of FN (or an error of
- * mapping) ends the walk and is returned; 0 when every window was seen.
+ * Walk [OFF, OFF+LEN) of F a window at a time: map at most WIN bytes
+ * (MM_WINDOW unless a window has a cost of its own), call FN(ARG, MAP,
+ * DONE) with DONE the bytes of the range before the window, unmap.  The
+ * first non-zero return of FN (or an error of mapping) ends the walk and
+ * is returned; 0 when every window was seen.
  */
 int	mm_map_walk(const struct mm_file *, uint64_t off, uint64_t len,
-	    int (*fn)(void *arg, struct mm_map *, uint64_t done), void *arg);
+	    size_t win, int (*fn)(void *arg, struct mm_map *, uint64_t done),
+	    void *arg);
 /* msync [OFF, OFF+LEN) of the map (file offsets), widened to pages. */
 int	mm_map_sync(const struct mm_map *, off_t off, size_t len, int flags);
 

@@ -241,7 +241,7 @@ fetch_run(void *arg, uint64_t off, uint64_t len, int resident)
 	if (resident)
 		return 0;
 	x->run = off;
-	return mm_map_walk(x->f, off, len, fetch_window, x);
+	return mm_map_walk(x->f, off, len, MM_WINDOW, fetch_window, x);
 }
 
 /* Passes in a row that end no better than the best one so far. */

@@ -279,7 +279,7 @@ fill_range(struct mm_file *f, uint64_t off, uint64_t len,
 	j.pat = pat;
 	j.plen = plen;
 	j.progress = progress;
-	return mm_map_walk(f, off, len, fill_window, &j);
+	return mm_map_walk(f, off, len, MM_WINDOW, fill_window, &j);
 }
 
 /* ---------------------------------------------------------------- the end */

@@ -160,22 +160,23 @@ main(void)
 		if (truncate(path, (off_t)size) < 0)
 			abort();
 		ok(mm_open(&f, path, MM_ACCESS_READ, 0) == 0 &&
-		    mm_map_walk(&f, 5, size - 5, walk_window, &w) == 0 &&
+		    mm_map_walk(&f, 5, size - 5, MM_WINDOW, walk_window,
+		    &w) == 0 &&
 		    !w.bad && w.windows == 3 && w.next == size - 5,
 		    "a walk maps a range in windows, in order, each once");
 		w.next = 0;
 		w.windows = 0;
 		w.stop_at = 1;
-		ok(mm_map_walk(&f, 5, size - 5, walk_window, &w) == -EINTR &&
-		    w.windows == 2 && !w.bad,
+		ok(mm_map_walk(&f, 5, size - 5, MM_WINDOW, walk_window,
+		    &w) == -EINTR && w.windows == 2 && !w.bad,
 		    "a walk stops at the first window that fails");
 		w.next = 0;
 		w.windows = 0;
 		w.stop_at = -1;
-		ok(mm_map_walk(&f, 5, 0, walk_window, &w) == 0 &&
+		ok(mm_map_walk(&f, 5, 0, MM_WINDOW, walk_window, &w) == 0 &&
 		    w.windows == 0, "an empty walk calls nothing");
-		ok(mm_map_walk(&f, size - 1, 2, walk_window, &w) == -ERANGE,
-		    "a walk past the end is ERANGE");
+		ok(mm_map_walk(&f, size - 1, 2, MM_WINDOW, walk_window,
+		    &w) == -ERANGE, "a walk past the end is ERANGE");
 		mm_close(&f);
 	}
 
