@@ -595,14 +595,6 @@ app_fault(const char *path, struct mm_file *f, int err, const char *doing)
 	}
 }
 
-int
-app_shrank(const char *path, struct mm_file *f, off_t size0, int err,
-    const char *doing)
-{
-	f->size = size0;
-	return app_fault(path, f, err, doing);
-}
-
 struct app_change_opts app_opts;
 
 /* Every change option, once; app_change_options picks an applet's. */

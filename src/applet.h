@@ -185,9 +185,6 @@ int	app_change_close(struct app_change *, int st);
  */
 int	app_fault(const char *path, struct mm_file *, int err,
 	    const char *doing);
-/* app_fault for a caller that read F's size again since: SIZE0 was it. */
-int	app_shrank(const char *path, struct mm_file *, off_t size0, int err,
-	    const char *doing);
 
 /*
  * OFFSET [LENGTH] against a file of SIZE bytes, the one rule and wording

@@ -90,7 +90,7 @@ batch_parse_message(const struct mm_patch *p, const struct batch *b)
 
 /* Words a failed check or apply; returns the exit status. */
 static int
-check_message(const struct mm_patch *p, const struct batch *b, off_t size0)
+check_message(const struct mm_patch *p, const struct batch *b)
 {
 	const struct mm_patch_error *er = &p->err;
 	const struct mm_edit *e = er->edit < p->n ? &p->e[er->edit] : NULL;
@@ -135,8 +135,7 @@ check_message(const struct mm_patch *p, const struct batch *b, off_t size0)
 	default:
 		break;
 	}
-	if (er->rc == -EIO && size < (intmax_t)size0 &&
-	    app_shrank(path, p->f, size0, er->rc, "it was patched"))
+	if (app_fault(path, p->f, er->rc, "it was patched"))
 		return EXIT_FAIL;
 	if (er->rc == -ENOSPC)
 		return app_error("%s: no space left on the device for the "
@@ -211,14 +210,12 @@ batch_run(const struct batch *b, struct mm_file *f, struct mm_patch *p)
 {
 	struct mm_undo u = { -1, NULL, 0, 0 };
 	const char *path = b->path;
-	off_t size0;
 	int rc, sig = 0, st = EXIT_OK;
 
-	size0 = f->size;
 	if (!b->dry_run)
 		mm_signals_hold();
 	if (mm_patch_check(p, f) < 0) {
-		st = check_message(p, b, size0);
+		st = check_message(p, b);
 		goto release;
 	}
 	/* Interrupted while checking: nothing has changed yet, stop here. */
@@ -246,7 +243,7 @@ batch_run(const struct batch *b, struct mm_file *f, struct mm_patch *p)
 		goto release;
 	}
 	if (mm_patch_apply(p) < 0) {
-		st = check_message(p, b, size0);
+		st = check_message(p, b);
 		/* The undo of a change that did not happen would mislead. */
 		if (u.name != NULL) {
 			if (mm_patch_unchanged(p) == 1) {

@@ -149,7 +149,6 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	uint64_t start = 0, end = UINT64_MAX;
 	int rc, outerr = 0;
 	size_t plen;
-	off_t size0;
 
 	if ((rc = mm_open(&f, path, MM_ACCESS_READ, 0)) < 0)
 		return app_file_error(path, rc);
@@ -207,7 +206,6 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	app_progress_start(&pg, o->progress, name,
 	    f.kind == MM_KIND_STREAM || start > end ? 0 : end - start);
 	sc.progress = &pg.mm;
-	size0 = f.size;
 
 	rc = 0;
 	if (o->maxcount > 0 && (start <= end || sc.sneg || sc.eneg) &&
@@ -239,8 +237,7 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 			mm_regex_error(re->re_err, msg, sizeof(msg));
 			app_error("%s: the regex failed at run time: %s",
 			    name, msg);
-		} else if (!app_shrank(name, &f, size0, rc,
-		    "it was searched"))
+		} else if (!app_fault(name, &f, rc, "it was searched"))
 			app_file_error(name, rc);
 		mm_close(&f);
 		return 2;

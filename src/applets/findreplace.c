@@ -85,7 +85,7 @@ another_length(const char *path, uint64_t off, size_t len, size_t want)
 /* Word a scan that failed; EXIT_FAIL. */
 static int
 scan_message(const struct replace *r, const char *path, struct mm_file *f,
-    off_t size0, int rc)
+    int rc)
 {
 	char msg[256];
 
@@ -99,7 +99,7 @@ scan_message(const struct replace *r, const char *path, struct mm_file *f,
 		return app_error("%s: the regex failed at run time: %s; "
 		    "nothing written", path, msg);
 	}
-	if (app_shrank(path, f, size0, rc, "it was searched"))
+	if (app_fault(path, f, rc, "it was searched"))
 		return EXIT_FAIL;
 	return app_file_error(path, rc);
 }
@@ -149,12 +149,10 @@ replace_file(const struct replace *r, const char *path, int show)
 	char *toks = NULL, prefix[4096];
 	uint64_t v, start = 0, end;
 	size_t i, len = r->with.len;
-	off_t size0;
 	int neg, rc, st = 0;
 
 	if (app_open_change(&f, path, r->dry_run, r->no_lock) != 0)
 		return 2;
-	size0 = f.size;
 	end = (uint64_t)f.size;
 	if (r->start != NULL && mm_parse_offset(r->start, &v, &neg) == 0)
 		start = slice_index(v, neg, (uint64_t)f.size);
@@ -177,7 +175,7 @@ replace_file(const struct replace *r, const char *path, int show)
 	if (r->maxcount > 0 && start <= end)
 		rc = mm_scan_file(&sc, &f, start, end);
 	if (rc < 0) {
-		st = scan_message(r, path, &f, size0, rc);
+		st = scan_message(r, path, &f, rc);
 		goto out;
 	}
 	if (fd.nomem) {
@@ -199,7 +197,7 @@ replace_file(const struct replace *r, const char *path, int show)
 		goto out;
 	}
 	if ((rc = read_matches(&f, fd.off, fd.n, len, old)) < 0) {
-		st = app_shrank(path, &f, size0, rc, "it was searched") ?
+		st = app_fault(path, &f, rc, "it was searched") ?
 		    EXIT_FAIL : app_file_error(path, rc);
 		goto out;
 	}

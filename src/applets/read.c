@@ -262,7 +262,6 @@ read_file(const char *path, enum mode mode, enum format fmt,
 	struct job j;
 	uint64_t offval = 0, start, count = UINT64_MAX;
 	int neg = 0, rc, st = EXIT_OK;
-	off_t size0;
 
 	if (offstr != NULL && app_offset("offset", offstr, &offval, &neg))
 		return EXIT_FAIL;
@@ -319,10 +318,9 @@ read_file(const char *path, enum mode mode, enum format fmt,
 		goto out;
 	}
 
-	size0 = f.size;
 	if (mode == MODE_WHOLE) {
 		rc = line_start(&f, io, start, &start);
-		if ((st = app_shrank(path, &f, size0, rc, "it was read")) != 0)
+		if ((st = app_fault(path, &f, rc, "it was read")) != 0)
 			goto out;
 		if (rc < 0) {
 			st = app_file_error(path, rc);
@@ -341,7 +339,7 @@ read_file(const char *path, enum mode mode, enum format fmt,
 	j.count = count;
 	j.io = io;
 	rc = copy_file(&j);
-	if ((st = app_shrank(path, &f, size0, rc, "it was read")) != 0)
+	if ((st = app_fault(path, &f, rc, "it was read")) != 0)
 		goto out;
 	if (rc < 0 && !j.out_err) {
 		st = app_file_error(path, rc);
@@ -754,7 +752,6 @@ read_batch(const char *path, enum mode mode, enum format fmt,
 	static struct sink sink;
 	struct mm_file f;
 	struct batch b;
-	off_t size0;
 	int rc;
 
 	memset(&b, 0, sizeof(b));
@@ -775,12 +772,9 @@ read_batch(const char *path, enum mode mode, enum format fmt,
 		mm_close(&f);
 		return app_file_error(path, -ENOMEM);
 	}
-	size0 = f.size;
 	rc = mm_guard(batch_run, &b);
 	if (rc < 0) {
-		/* A stream's size is known once it is kept. */
-		if ((b.st = app_shrank(path, &f, size0 < 0 ? f.size : size0, rc,
-		    "it was read")) == 0)
+		if ((b.st = app_fault(path, &f, rc, "it was read")) == 0)
 			b.st = app_file_error(path, rc);
 	}
 	mm_unmap(&b.map);

@@ -89,16 +89,31 @@ mm_now(void)
 }
 
 int
+mm_file_shrank(struct mm_file *f, off_t *now)
+{
+	off_t size0 = f->size;
+	int cut;
+
+	cut = mm_file_stat(f) == 0 && f->size < size0;
+	if (now != NULL)
+		*now = f->size;
+	f->size = size0;
+	return cut;
+}
+
+int
 mm_fault_cause(struct mm_file *f, int err, off_t *was)
 {
 	struct statfs sfs;
-	off_t size0 = f->size;
+	off_t now;
 
-	if (err != -EIO || f->kind != MM_KIND_REGULAR || mm_file_stat(f) < 0)
+	if (err != -EIO || f->kind != MM_KIND_REGULAR)
 		return MM_FAULT_NONE;
-	*was = size0;
-	if (f->size < size0)
+	if (mm_file_shrank(f, &now)) {
+		*was = f->size;
+		f->size = now;
 		return MM_FAULT_SHRANK;
+	}
 	/* tmpfs gives even a read of a hole a page, through a mapping. */
 	if (fstatfs(f->fd, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC &&
 	    sfs.f_bavail == 0)

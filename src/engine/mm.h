@@ -56,12 +56,18 @@ int	mm_close(struct mm_file *);
 /* Re-read the size (fstat or ioctl); the file may have changed. */
 int	mm_file_stat(struct mm_file *);
 /*
+ * Whether another process made F shorter than F->size says: its size is
+ * read again, F->size is left as it was, *NOW (unless NULL) gets the size
+ * read.  The engine's operations ask this and leave F->size as they found
+ * it, so that the caller can ask mm_fault_cause afterwards.
+ */
+int	mm_file_shrank(struct mm_file *, off_t *now);
+/*
  * Why an operation on F that ended in ERR failed, when ERR is the -EIO
- * of a mapping's fault: F's size is read again and compared with the
- * size F held (which the engine's operations leave as they found it).
- * MM_FAULT_SHRANK: the file is smaller now (F->size says how small, *WAS
- * what it was); MM_FAULT_FULL: a full tmpfs, which cannot give a page
- * even to a read of a hole; MM_FAULT_NONE: any other error or cause.
+ * of a mapping's fault: MM_FAULT_SHRANK: the file is smaller than F->size
+ * said (mm_file_shrank; F->size now says how small, *WAS what it was);
+ * MM_FAULT_FULL: a full tmpfs, which cannot give a page even to a read of
+ * a hole; MM_FAULT_NONE: any other error or cause.
  */
 enum { MM_FAULT_NONE, MM_FAULT_SHRANK, MM_FAULT_FULL };
 int	mm_fault_cause(struct mm_file *, int err, off_t *was);

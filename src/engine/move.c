@@ -46,22 +46,6 @@ struct move_job {
 };
 
 /*
- * Faulting in a page past the end fails as a full disk does (EFAULT); a
- * file that another process cut meanwhile is not a full disk, and the
- * caller must hear -EIO, as when the cut comes during the copy.
- */
-static int
-shrank(struct mm_file *f)
-{
-	off_t size0 = f->size;
-	int cut;
-
-	cut = mm_file_stat(f) == 0 && f->size < size0;
-	f->size = size0;
-	return cut;
-}
-
-/*
  * A pwrite past the end of a file grows it: had another process cut the
  * file, we would write it long again and report success.  So the size is
  * checked before every write and once after the last.  The cut can still
@@ -72,7 +56,7 @@ shrank(struct mm_file *f)
 static int
 check_size(struct move_job *j)
 {
-	return shrank(j->f) ? -EIO : 0;
+	return mm_file_shrank(j->f, NULL) ? -EIO : 0;
 }
 
 
@@ -189,7 +173,7 @@ roll_back(struct move_job *j)
 	int rc;
 
 	mm_journal_release(&j->journal);
-	if (shrank(j->f))
+	if (mm_file_shrank(j->f, NULL))
 		return -EIO;
 	if (j->cur_n > 0 && (rc = mm_transfer(j->f->fd, j->undo, j->cur_n,
 	    j->dest + j->cur_at, 1)) < 0)
@@ -219,7 +203,8 @@ undo_failed(struct move_job *j, int rc)
 {
 	if (rc >= 0 || !j->started)
 		return rc;
-	if (!j->journalled || roll_back(j) < 0 || shrank(j->f))
+	if (!j->journalled || roll_back(j) < 0 ||
+	    mm_file_shrank(j->f, NULL))
 		return -EIO;
 	/*
 	 * Put back whole.  A fault through the mapping (the last chunk) on
@@ -292,7 +277,12 @@ move(struct mm_file *f, uint64_t dest, uint64_t src, uint64_t count,
 	    (rc = mm_reserve_write(f, dest, count)) == 0 &&
 	    (rc = prefault_last(&j)) == 0)
 		rc = mm_guard(move_chunks, &j);
-	else if (rc == -ENOSPC && shrank(f))
+	else if (rc == -ENOSPC && mm_file_shrank(f, NULL))
+		/*
+		 * Faulting in a page past the end fails as a full disk does;
+		 * a file another process cut meanwhile is not a full disk:
+		 * -EIO, as when the cut comes during the copy.
+		 */
 		rc = -EIO;
 	rc = undo_failed(&j, rc);
 	mm_journal_end(&j.journal);

@@ -642,13 +642,10 @@ sync_pass(struct mm_patch *p)
 int
 mm_patch_fault_cause(struct mm_patch *p, int rc)
 {
-	off_t size0 = p->f->size;
-
 	if (rc != -EFAULT && rc != -EIO)
 		return rc;
-	if (mm_file_stat(p->f) == 0 && p->f->size < size0)
+	if (mm_file_shrank(p->f, NULL))
 		return -EIO;
-	p->f->size = size0;
 	/* A fault on a page inside the file: no block could be had for it. */
 	return rc == -EFAULT ? -ENOSPC : rc;
 }

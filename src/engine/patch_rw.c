@@ -419,16 +419,6 @@ tail_prepare(struct mm_patch *p, struct tail *t)
 	return mm_patch_populate(t->map.data, 1);
 }
 
-/* Did the file shrink?  Then its size says by how much. */
-static int
-shrank(struct mm_patch *p, off_t size0)
-{
-	if (mm_file_stat(p->f) == 0 && p->f->size < size0)
-		return 1;
-	p->f->size = size0;
-	return 0;
-}
-
 static int
 sync_runs(struct mm_patch *p)
 {
@@ -484,7 +474,7 @@ mm_patch_rw_apply(struct mm_patch *p)
 		    r->hi - r->lo)) < 0)
 			goto out;
 	}
-	if (shrank(p, size0)) {
+	if (mm_file_shrank(p->f, NULL)) {
 		rc = -EIO;
 		goto out;
 	}
@@ -511,12 +501,10 @@ mm_patch_rw_apply(struct mm_patch *p)
 				goto out;
 		}
 	}
-	if (shrank(p, size0))
+	if (mm_file_shrank(p->f, NULL))
 		rc = -EIO;
 out:
 	if (rc < 0 && started) {
-		if (rc == -EIO && p->f->size == size0)
-			(void)shrank(p, size0);
 		/* Put back what was written; if that fails, it is changed. */
 		if (mm_journal_rollback(&j) < 0)
 			rc = -EIO;
