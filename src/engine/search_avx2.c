@@ -15,8 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MM_SEARCH_PRIVATE
-#include "search.h"
+#include "search_int.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
