@@ -515,10 +515,14 @@ mm_search_findall_flush(struct mm_findall *a)
 
 #define findall_hit	mm_search_findall_hit
 
-/* Matches from max(from, skip) on by repeated n->find. */
-int
-mm_search_findall_loop(const struct mm_needle *n, const unsigned char *hay,
-    size_t haylen, size_t from, struct mm_findall *a)
+/*
+ * Matches from max(from, skip) on by repeated find.  Always inlined, so
+ * each caller below keeps its own loop and calls its find directly.
+ */
+static inline __attribute__((always_inline)) int
+findall_by(const struct mm_needle *n, mm_find_fn find,
+    const unsigned char *hay, size_t haylen, size_t from,
+    struct mm_findall *a)
 {
 	ptrdiff_t r;
 
@@ -527,30 +531,27 @@ mm_search_findall_loop(const struct mm_needle *n, const unsigned char *hay,
 			from = a->skip;
 		if (from > haylen || haylen - from < n->len)
 			return 0;
-		if ((r = n->find(n, hay + from, haylen - from)) < 0)
+		if ((r = find(n, hay + from, haylen - from)) < 0)
 			return 0;
 		if (findall_hit(a, from + (size_t)r))
 			return a->rc;
 	}
 }
 
-/* The same by Two-Way, for kernels that gave up filtering. */
+/* By the needle's own kernel. */
+int
+mm_search_findall_loop(const struct mm_needle *n, const unsigned char *hay,
+    size_t haylen, size_t from, struct mm_findall *a)
+{
+	return findall_by(n, n->find, hay, haylen, from, a);
+}
+
+/* By Two-Way, for kernels that gave up filtering. */
 int
 mm_search_findall_tw(const struct mm_needle *n, const unsigned char *hay,
     size_t haylen, size_t from, struct mm_findall *a)
 {
-	ptrdiff_t r;
-
-	for (;;) {
-		if (from < a->skip)
-			from = a->skip;
-		if (from > haylen || haylen - from < n->len)
-			return 0;
-		if ((r = mm_search_tw_find(n, hay + from, haylen - from)) < 0)
-			return 0;
-		if (findall_hit(a, from + (size_t)r))
-			return a->rc;
-	}
+	return findall_by(n, mm_search_tw_find, hay, haylen, from, a);
 }
 
 /* Starts in [max(from, skip), to], to <= haylen - len; 1 when stopped. */
