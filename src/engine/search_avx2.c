@@ -5,7 +5,7 @@
  * search_kernel.h over 32-byte vectors.  AVX2 has no fault-free masked
  * byte loads, so the kernel's tails redo the last partial block as one
  * full vector ending exactly at the last start position, and haystacks
- * too short for even one vector go to the scalar scanner in search.c.
+ * too short for even one vector go to the scalar scanner in search_portable.c.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -14,8 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MM_SEARCH_PRIVATE
-#include "search.h"
+#include "search_int.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -82,7 +81,7 @@ fp_block(const struct fpt *f, const unsigned char *p)
 #define ANY(r)		(~(unsigned int)_mm256_movemask_epi8(		\
 	_mm256_cmpeq_epi8(r, _mm256_setzero_si256())))
 
-/* Fingerprint positions [0, haylen - 2); see search.c for the rules. */
+/* Fingerprint positions [0, haylen - 2); see search_set.c for the rules. */
 T256 void
 mm_setscan_avx2(const struct mm_needleset *s, const unsigned char *hay,
     size_t haylen, int rv, struct mm_setbest *best)
@@ -121,6 +120,6 @@ mm_setscan_avx2(const struct mm_needleset *s, const unsigned char *hay,
 }
 
 #else
-/* Not x86: search.c never refers to this file's functions. */
+/* Not x86: search.c and search_set.c never call this file. */
 typedef int mm_search_avx2_unused;
 #endif

@@ -23,8 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MM_SEARCH_PRIVATE
-#include "search.h"
+#include "search_int.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -190,7 +189,7 @@ fp_block(const struct fpt *f, const unsigned char *p, __mmask64 k,
 
 #define ANY(r)		_mm512_test_epi8_mask(r, r)
 
-/* Fingerprint positions [0, haylen - 2); see search.c for the rules. */
+/* Fingerprint positions [0, haylen - 2); see search_set.c for the rules. */
 T512 void
 mm_setscan_avx512(const struct mm_needleset *s, const unsigned char *hay,
     size_t haylen, int rv, struct mm_setbest *best)
@@ -252,6 +251,6 @@ mm_setscan_avx512(const struct mm_needleset *s, const unsigned char *hay,
 }
 
 #else
-/* Not x86: search.c never refers to this file's functions. */
+/* Not x86: search.c and search_set.c never call this file. */
 typedef int mm_search_avx512_unused;
 #endif

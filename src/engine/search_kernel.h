@@ -39,7 +39,7 @@
  * partial tails in place.  Without them the last partial vector is redone
  * as one full vector ending exactly at the last start (its already-seen
  * lanes masked off), and haystacks too short for one vector go to the
- * scalar scanner in search.c.
+ * scalar scanner in search_portable.c.
  */
 
 #define INLINE	static inline __attribute__((always_inline))

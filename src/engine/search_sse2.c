@@ -4,7 +4,7 @@
  * The baseline of every x86-64 CPU: search_kernel.h over 16-byte vectors,
  * 4 x 16 positions per iteration.  There is no find-all kernel at this
  * level (mm_findall loops over mm_find), and sets run these kernels chunk
- * by chunk (Teddy needs SSSE3's pshufb); see set_chunked() in search.c.
+ * by chunk (Teddy needs SSSE3's pshufb); see set_chunked() in search_set.c.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -13,8 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MM_SEARCH_PRIVATE
-#include "search.h"
+#include "search_int.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -42,6 +41,6 @@ typedef unsigned int	kmask;
 #include "search_kernel.h"
 
 #else
-/* Not x86: search.c never refers to this file's functions. */
+/* Not x86: search.c and search_set.c never call this file. */
 typedef int mm_search_sse2_unused;
 #endif

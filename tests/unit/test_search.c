@@ -25,8 +25,7 @@
 #include <unistd.h>
 
 /* The Two-Way fallback is tested directly as well. */
-#define MM_SEARCH_PRIVATE
-#include "search.h"
+#include "search_int.h"
 #include "tap.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
