@@ -449,6 +449,27 @@ app_args(poptContext *pc, int argc, const char **argv,
 }
 
 int
+app_operands(const char **ops, int n, const char *names, int max)
+{
+	const char *w = names;
+	size_t len;
+	int i;
+
+	for (i = 0; *w != '\0'; i++) {
+		len = strcspn(w, " ");
+		if (i == n)
+			return n == 0 ? app_usage("missing %.*s operand",
+			    (int)len, w) : app_usage("missing %.*s operand "
+			    "after '%s'", (int)len, w, ops[n - 1]);
+		w += len;
+		w += strspn(w, " ");
+	}
+	if (n > max)
+		return app_usage("extra operand '%s'", ops[max]);
+	return 0;
+}
+
+int
 app_size(const char *what, const char *s, uint64_t *val)
 {
 	int rc = mm_parse_size(s, val);

@@ -60,6 +60,14 @@ int	app_args(poptContext *pc, int argc, const char **argv,
 /* Free the context and what app_args made for it (NULL: nothing). */
 void	app_popt_free(poptContext);
 
+/*
+ * The count of the N operands OPS: fewer than the words of NAMES ("FILE
+ * SIZE"), one for each operand that must be given: "missing SIZE operand
+ * after 'f'"; more than MAX: "extra operand 'X'"; either a usage message
+ * and EXIT_FAIL.  Else 0.
+ */
+int	app_operands(const char **ops, int n, const char *names, int max);
+
 /* Operands and option values, with an "APPLET: what 'S': why" message. */
 int	app_size(const char *what, const char *s, uint64_t *val);
 int	app_offset(const char *what, const char *s, uint64_t *val, int *neg);

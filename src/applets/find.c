@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -726,10 +727,8 @@ find_main(int argc, const char **argv)
 		o.no_pats = 1;
 	}
 	if (o.npats == 0 && o.regex == NULL && !o.no_pats) {
-		if (n < 1) {
-			st = app_usage("missing PATTERN");
+		if ((st = app_operands(ops, n, "PATTERN", INT_MAX)) != 0)
 			goto done;
-		}
 		if ((st = add_pattern(&o, OPT_PAT, ops[0])) != 0)
 			goto done;
 		ops++;

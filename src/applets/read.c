@@ -842,16 +842,10 @@ read_main(int argc, const char **argv)
 		    "no --hex or --hexdump");
 		goto done;
 	}
-	if (n < 1) {
-		st = app_usage("missing FILE operand");
+	/* FILE, FILE OFFSET, or FILE OFFSET COUNT. */
+	if ((st = app_operands(ops, n, "FILE", o.size ? 1 :
+	    o.byte || o.line || o.whole ? 2 : 3)) != 0)
 		goto done;
-	}
-	if (n > 3 || (o.size && n > 1) ||
-	    ((o.byte || o.line || o.whole) && n > 2)) {
-		st = app_usage("extra operand '%s'",
-		    ops[o.size ? 1 : (o.byte || o.line || o.whole) ? 2 : 3]);
-		goto done;
-	}
 	mode = o.line ? MODE_LINE : o.whole ? MODE_WHOLE : o.byte ? MODE_BYTE :
 	    o.size ? MODE_SIZE : MODE_RAW;
 	fmt = o.hex ? FMT_HEX : o.hexdump ? FMT_HEXDUMP : FMT_RAW;
