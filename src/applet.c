@@ -576,28 +576,6 @@ app_bytes_file(const char *path, struct mm_bytes *b)
 }
 
 int
-app_open_change(struct mm_file *f, const char *path, int dry_run,
-    int no_lock)
-{
-	int rc;
-
-	rc = mm_open(f, path, dry_run ? MM_ACCESS_COPY : MM_ACCESS_WRITE,
-	    MM_OPEN_MAPPED);
-	if (rc == -EBADF && strcmp(path, "-") == 0)
-		return app_error("-: standard input cannot be changed in "
-		    "place; name the file");
-	if (rc < 0)
-		return app_file_error(path, rc);
-	/* The size that counts is the one under the lock. */
-	if ((!no_lock && (rc = mm_lock(f)) < 0) ||
-	    (rc = mm_file_stat(f)) < 0) {
-		mm_close(f);
-		return app_file_error(path, rc);
-	}
-	return 0;
-}
-
-int
 app_fault(const char *path, struct mm_file *f, int err, const char *doing)
 {
 	off_t was;
@@ -672,11 +650,23 @@ app_verbose(const char *path, const char *fmt, ...)
 int
 app_change_open(struct app_change *c, const char *path)
 {
+	int rc;
+
 	memset(c, 0, sizeof(*c));
 	c->path = path;
-	if (app_open_change(&c->f, path, app_opts.dry_run,
-	    app_opts.no_lock) != 0)
-		return EXIT_FAIL;
+	rc = mm_open(&c->f, path, app_opts.dry_run ? MM_ACCESS_COPY :
+	    MM_ACCESS_WRITE, MM_OPEN_MAPPED);
+	if (rc == -EBADF && strcmp(path, "-") == 0)
+		return app_error("-: standard input cannot be changed in "
+		    "place; name the file");
+	if (rc < 0)
+		return app_file_error(path, rc);
+	/* The size that counts is the one under the lock. */
+	if ((!app_opts.no_lock && (rc = mm_lock(&c->f)) < 0) ||
+	    (rc = mm_file_stat(&c->f)) < 0) {
+		mm_close(&c->f);
+		return app_file_error(path, rc);
+	}
 	c->open = 1;
 	return 0;
 }

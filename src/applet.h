@@ -163,9 +163,6 @@ struct app_change {
  * again under the lock.  0, or EXIT_FAIL after a message.
  */
 int	app_change_open(struct app_change *, const char *path);
-/* The same for F with DRY_RUN and NO_LOCK given. */
-int	app_open_change(struct mm_file *, const char *path, int dry_run,
-	    int no_lock);
 /* Hold signals; draw a progress line (--progress) over TOTAL bytes. */
 void	app_change_begin(struct app_change *, uint64_t total);
 /*

@@ -46,7 +46,6 @@ struct opts {
 	struct fo_opts	 fo;
 	int		 recursive;
 	char		*replace, *replace_hex, *undo;
-	int		 dry_run, sync, no_lock;
 };
 
 /* Per file: what the engine's matches turn into. */
@@ -559,11 +558,12 @@ static int
 replace_opts(struct replace *r, const struct opts *o, struct mm_matcher *re)
 {
 	if (o->replace == NULL && o->replace_hex == NULL) {
-		if (o->undo != NULL || o->dry_run || o->sync || o->no_lock)
+		if (o->undo != NULL || app_opts.dry_run || app_opts.sync ||
+		    app_opts.no_lock)
 			return app_usage("--%s needs --replace or "
 			    "--replace-hex", o->undo != NULL ? "undo" :
-			    o->dry_run ? "dry-run" : o->sync ? "sync" :
-			    "no-lock");
+			    app_opts.dry_run ? "dry-run" : app_opts.sync ?
+			    "sync" : "no-lock");
 		return 0;
 	}
 	r->pats = o->pats;
@@ -577,9 +577,6 @@ replace_opts(struct replace *r, const struct opts *o, struct mm_matcher *re)
 	r->text = o->replace;
 	r->hex = o->replace_hex;
 	r->undo = o->undo;
-	r->dry_run = o->dry_run;
-	r->sync = o->sync;
-	r->no_lock = o->no_lock;
 	r->count = o->count;
 	r->files_with = o->files_with;
 	r->quiet = o->quiet;
@@ -677,16 +674,16 @@ find_main(int argc, const char **argv)
 		    "length, as one all-or-nothing batch", "TEXT" },
 		{ "replace-hex", '\0', POPT_ARG_STRING, &o.replace_hex, 0,
 		    "the same, with the bytes of HEX", "HEX" },
-		{ "dry-run", '\0', POPT_ARG_NONE, &o.dry_run, 0,
+		{ "dry-run", '\0', POPT_ARG_NONE, &app_opts.dry_run, 0,
 		    "with --replace: print 'OFFSET: OLDHEX -> NEWHEX' per "
 		    "match, change nothing", NULL },
 		{ "undo", '\0', POPT_ARG_STRING, &o.undo, 0,
 		    "with --replace: first save an mmpatch script that undoes "
 		    "it in UNDO, a new file", "UNDO" },
-		{ "sync", '\0', POPT_ARG_NONE, &o.sync, 0,
+		{ "sync", '\0', POPT_ARG_NONE, &app_opts.sync, 0,
 		    "with --replace: flush the written pages to storage "
 		    "before exit", NULL },
-		{ "no-lock", '\0', POPT_ARG_NONE, &o.no_lock, 0,
+		{ "no-lock", '\0', POPT_ARG_NONE, &app_opts.no_lock, 0,
 		    "with --replace: do not take the exclusive lock (flock)",
 		    NULL },
 		APP_COMMON_OPTIONS

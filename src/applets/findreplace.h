@@ -22,8 +22,8 @@ struct replace {
 	/* What to write, and how. */
 	const char		*text, *hex;	/* --replace, --replace-hex */
 	struct mm_bytes		 with;		/* the bytes (find_replace_check) */
-	const char		*undo;
-	int			 dry_run, sync, no_lock;
+	const char		*undo;		/* and app_opts: --dry-run,
+						   --sync, --no-lock */
 	/* What to say. */
 	int			 count, files_with, quiet;
 	/* Options that cannot go with a replacement. */

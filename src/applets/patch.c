@@ -97,20 +97,19 @@ static int
 run(const struct opts *o, const char *path, struct mm_patch *p,
     struct batch *b)
 {
-	struct mm_file f;
+	struct app_change c;
 	int st;
 
-	if (app_open_change(&f, path, app_opts.dry_run, app_opts.no_lock) != 0)
+	if (app_change_open(&c, path) != 0)
 		return EXIT_FAIL;
 	b->path = path;
 	b->undo = o->undo;
 	b->prefix = "";
 	b->dry_run = app_opts.dry_run;
 	b->verbose = app_opts.verbose;
-	st = batch_run(b, &f, p);
+	st = batch_run(b, &c.f, p);
 	mm_patch_free(p);
-	mm_close(&f);
-	return st;
+	return app_change_close(&c, st);
 }
 
 int
