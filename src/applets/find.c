@@ -25,9 +25,8 @@ struct opts {
 	char		*regex;
 	int		 icase, reverse, all, overlap, count, quiet;
 	int		 files_with, with_name, no_name, progress;
-	char		*start, *end, *radix;
-	uint64_t	 sv, ev;	/* --start, --end, parsed once */
-	int		 sneg, eneg;	/* ...counted from the end */
+	struct find_span span;		/* --start, --end */
+	char		*radix;
 	char		*max;
 	char		*threads_s;
 	int		 threads;
@@ -110,13 +109,23 @@ on_run(void *ctx, uint64_t off, int64_t step, uint64_t n, size_t len)
 	return 0;
 }
 
-/* Python slice rules: negative from the end, then clamped to [0, size]. */
+/* Python slice rules: negative from the end, and not before its start. */
 static uint64_t
 slice_index(uint64_t v, int neg, uint64_t size)
 {
 	if (neg && v != 0)
 		return v >= size ? 0 : size - v;
 	return v;
+}
+
+void
+find_span_at(const struct find_span *s, uint64_t size, uint64_t *start,
+    uint64_t *end)
+{
+	*start = s->start != NULL ? slice_index(s->sv, s->sneg, size) : 0;
+	*end = s->end != NULL ? slice_index(s->ev, s->eneg, size) : size;
+	if (*end > size)
+		*end = size;
 }
 
 /*
@@ -161,16 +170,11 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 		return 2;
 	}
 	if (f.kind != MM_KIND_STREAM) {
-		if (o->start != NULL)
-			start = slice_index(o->sv, o->sneg, (uint64_t)f.size);
-		if (o->end != NULL)
-			end = slice_index(o->ev, o->eneg, (uint64_t)f.size);
-		if (end > (uint64_t)f.size)
-			end = (uint64_t)f.size;
+		find_span_at(&o->span, (uint64_t)f.size, &start, &end);
 	} else {
 		/* The engine resolves a stream's negative ends at its end. */
-		start = o->sv;
-		end = o->end != NULL ? o->ev : UINT64_MAX;
+		start = o->span.sv;
+		end = o->span.end != NULL ? o->span.ev : UINT64_MAX;
 	}
 
 	plen = (size_t)snprintf(prefix, sizeof(prefix), "%s:", name);
@@ -196,8 +200,8 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	sc.threads = o->threads < 0 ? 0 : o->threads;
 	sc.io = o->io;
 	if (f.kind == MM_KIND_STREAM) {
-		sc.sneg = o->sneg;
-		sc.eneg = o->eneg;
+		sc.sneg = o->span.sneg;
+		sc.eneg = o->span.eneg;
 	}
 	sc.emit = on_match;
 	sc.emit_run = on_run;
@@ -501,10 +505,11 @@ check_forms(struct opts *o)
 static int
 check_opts(struct opts *o)
 {
-	if (o->start != NULL &&
-	    app_offset("start", o->start, &o->sv, &o->sneg))
+	if (o->span.start != NULL && app_offset("start", o->span.start,
+	    &o->span.sv, &o->span.sneg))
 		return EXIT_FAIL;
-	if (o->end != NULL && app_offset("end", o->end, &o->ev, &o->eneg))
+	if (o->span.end != NULL && app_offset("end", o->span.end,
+	    &o->span.ev, &o->span.eneg))
 		return EXIT_FAIL;
 	o->maxcount = UINT64_MAX;
 	if (o->max != NULL && app_size("max count", o->max, &o->maxcount))
@@ -570,8 +575,7 @@ replace_opts(struct replace *r, const struct opts *o, struct mm_matcher *re)
 	r->npats = o->npats;
 	r->icase = o->icase;
 	r->re = re;
-	r->start = o->start;
-	r->end = o->end;
+	r->span = &o->span;
 	r->maxcount = o->maxcount;
 	r->io = o->io;
 	r->text = o->replace;
@@ -605,9 +609,9 @@ find_main(int argc, const char **argv)
 		    "RE" },
 		{ "ignore-case", 'i', POPT_ARG_NONE, &o.icase, 0,
 		    "ASCII letters match either case", NULL },
-		{ "start", 's', POPT_ARG_STRING, &o.start, 0,
+		{ "start", 's', POPT_ARG_STRING, &o.span.start, 0,
 		    "search from OFFSET (negative: from the end)", "OFFSET" },
-		{ "end", 'E', POPT_ARG_STRING, &o.end, 0,
+		{ "end", 'E', POPT_ARG_STRING, &o.span.end, 0,
 		    "search up to OFFSET; matches lie wholly before it",
 		    "OFFSET" },
 		{ "reverse", 'r', POPT_ARG_NONE, &o.reverse, 0,
@@ -856,8 +860,8 @@ done:
 	free(o.context_s);
 	free(o.pats);
 	free(o.regex);
-	free(o.start);
-	free(o.end);
+	free(o.span.start);
+	free(o.span.end);
 	free(o.radix);
 	free(o.max);
 	free(o.threads_s);

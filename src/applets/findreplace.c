@@ -64,15 +64,6 @@ on_match(void *ctx, uint64_t off, size_t len)
 	return fd->n >= fd->r->maxcount ? STOP_MAX : 0;
 }
 
-/* Python slice rules: negative from the end, then clamped to [0, size]. */
-static uint64_t
-slice_index(uint64_t v, int neg, uint64_t size)
-{
-	if (neg && v != 0)
-		v = v >= size ? 0 : size - v;
-	return v > size ? size : v;
-}
-
 static int
 another_length(const char *path, uint64_t off, size_t len, size_t want)
 {
@@ -147,17 +138,13 @@ replace_file(const struct replace *r, const char *path, int show)
 	struct found fd;
 	unsigned char *old = NULL;
 	char *toks = NULL, prefix[4096];
-	uint64_t v, start = 0, end;
+	uint64_t start, end;
 	size_t i, len = r->with.len;
-	int neg, rc, st = EXIT_OK;
+	int rc, st = EXIT_OK;
 
 	if (app_change_open(&c, path) != 0)
 		return EXIT_FAIL;
-	end = (uint64_t)c.f.size;
-	if (r->start != NULL && mm_parse_offset(r->start, &v, &neg) == 0)
-		start = slice_index(v, neg, (uint64_t)c.f.size);
-	if (r->end != NULL && mm_parse_offset(r->end, &v, &neg) == 0)
-		end = slice_index(v, neg, (uint64_t)c.f.size);
+	find_span_at(r->span, (uint64_t)c.f.size, &start, &end);
 
 	memset(&fd, 0, sizeof(fd));
 	fd.r = r;

@@ -10,13 +10,29 @@
 
 #include "engine/scan.h"
 
+/* -s, -E: parsed once, before any file. */
+struct find_span {
+	char		*start, *end;	/* as given; NULL: not given */
+	uint64_t	 sv, ev;	/* parsed */
+	int		 sneg, eneg;	/* ...counted from the end */
+};
+
+/*
+ * [*START, *END) of S in a file of SIZE bytes, the rule of every search
+ * of mmfind (find.c), as Python slices: a negative offset counts from
+ * the end, and is 0 before its start; END stops at SIZE; START may pass
+ * END, and then nothing is searched.
+ */
+void	find_span_at(const struct find_span *s, uint64_t size,
+	    uint64_t *start, uint64_t *end);
+
 struct replace {
 	/* What to find, as mmfind's options say it. */
 	const struct mm_bytes	*pats;
 	size_t			 npats;
 	int			 icase;
 	struct mm_matcher	*re;		/* or NULL: the literals */
-	const char		*start, *end;	/* -s, -E; NULL: not given */
+	const struct find_span	*span;		/* -s, -E */
 	uint64_t		 maxcount;	/* UINT64_MAX: no limit */
 	enum mm_io		 io;
 	/* What to write, and how. */

@@ -330,6 +330,19 @@ PY
 	assert_output "0"
 }
 
+@test "mmfind --replace searches the range mmfind searches: -s past the end, nothing" {
+	printf 'hello' >f
+	# Not even the empty match at the end that -s 5 finds.
+	run -1 --separate-stderr mmfind -a -P 'x*' -s 6 f
+	run -1 --separate-stderr mmfind --replace=y -P 'x*' -s 6 f
+	[ -z "$stderr" ]
+	assert_equal "$(cat f)" hello
+	run -0 mmfind -a -P 'x*' -s 5 f
+	assert_output "5"
+	run -2 --separate-stderr mmfind --replace=y -P 'x*' -s 5 f
+	[[ "$stderr" == *"the match at offset 5 has 0 bytes"* ]]
+}
+
 @test "mmfind --replace refuses standard input, pipes and a read-only file" {
 	printf 'hello' >f
 	before=$(sum f)
