@@ -713,11 +713,9 @@ int
 app_range_parse(struct app_range *r, const char *offstr,
     const char *lenwhat, const char *lenstr)
 {
+	memset(r, 0, sizeof(*r));
 	r->offstr = offstr;
-	r->mag = 0;
-	r->neg = 0;
 	r->has_len = lenstr != NULL;
-	r->len = 0;
 	if (offstr != NULL && app_offset("offset", offstr, &r->mag, &r->neg))
 		return EXIT_FAIL;
 	if (lenstr != NULL && app_size(lenwhat, lenstr, &r->len))

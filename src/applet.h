@@ -212,8 +212,8 @@ struct app_range {
 };
 /*
  * Parse OFFSTR (may be NULL) and LENSTR (may be NULL, a LENWHAT: "length",
- * "count") into R before any file is opened.  0, or EXIT_FAIL after a
- * message.
+ * "count") into all of R (its what NULL: "offset") before any file is
+ * opened.  0, or EXIT_FAIL after a message.
  */
 int	app_range_parse(struct app_range *, const char *offstr,
 	    const char *lenwhat, const char *lenstr);
