@@ -118,6 +118,23 @@ slice_index(uint64_t v, int neg, uint64_t size)
 	return v;
 }
 
+int
+find_regex_failed(const char *path, const struct mm_matcher *re, int rc,
+    const char *tail)
+{
+	char msg[256];
+
+	if (rc != -E2BIG || re == NULL)
+		return 0;
+	if (mm_regex_limit(re->re_err) != NULL)
+		return app_error("%s: the regular expression needs too much "
+		    "backtracking (PCRE2 %s); simplify it%s", path,
+		    mm_regex_limit(re->re_err), tail);
+	mm_regex_error(re->re_err, msg, sizeof(msg));
+	return app_error("%s: the regex failed at run time: %s%s", path, msg,
+	    tail);
+}
+
 void
 find_span_at(const struct find_span *s, uint64_t size, uint64_t *start,
     uint64_t *end)
@@ -230,18 +247,8 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	if (rc < 0) {
 		if (u.err)
 			rc = 0;
-		else if (rc == -E2BIG && re != NULL &&
-		    mm_regex_limit(re->re_err) != NULL)
-			app_error("%s: the regular expression needs too much "
-			    "backtracking (PCRE2 %s); simplify it", name,
-			    mm_regex_limit(re->re_err));
-		else if (rc == -E2BIG && re != NULL) {
-			char msg[256];
-
-			mm_regex_error(re->re_err, msg, sizeof(msg));
-			app_error("%s: the regex failed at run time: %s",
-			    name, msg);
-		} else if (!app_fault(name, &f, rc, "it was searched"))
+		else if (!find_regex_failed(name, re, rc, "") &&
+		    !app_fault(name, &f, rc, "it was searched"))
 			app_file_error(name, rc);
 		mm_close(&f);
 		return 2;

@@ -77,22 +77,10 @@ another_length(const char *path, uint64_t off, size_t len, size_t want)
 static int
 scan_message(const struct replace *r, struct app_change *c, int rc)
 {
-	const char *path = c->path;
-	char msg[256];
-
-	if (rc == -E2BIG && r->re != NULL &&
-	    mm_regex_limit(r->re->re_err) != NULL)
-		return app_error("%s: the regular expression needs too much "
-		    "backtracking (PCRE2 %s); simplify it; nothing written",
-		    path, mm_regex_limit(r->re->re_err));
-	if (rc == -E2BIG && r->re != NULL) {
-		mm_regex_error(r->re->re_err, msg, sizeof(msg));
-		return app_error("%s: the regex failed at run time: %s; "
-		    "nothing written", path, msg);
-	}
-	if (app_change_error(c, rc, "it was searched"))
+	if (find_regex_failed(c->path, r->re, rc, "; nothing written") ||
+	    app_change_error(c, rc, "it was searched"))
 		return EXIT_FAIL;
-	return app_file_error(path, rc);
+	return app_file_error(c->path, rc);
 }
 
 /* Read the N matches of LEN bytes at OFF into OLD, nearby ones at once. */
