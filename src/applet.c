@@ -449,6 +449,27 @@ app_args(poptContext *pc, int argc, const char **argv,
 }
 
 int
+app_operands(const char **ops, int n, const char *names, int max)
+{
+	const char *w = names;
+	size_t len;
+	int i;
+
+	for (i = 0; *w != '\0'; i++) {
+		len = strcspn(w, " ");
+		if (i == n)
+			return n == 0 ? app_usage("missing %.*s operand",
+			    (int)len, w) : app_usage("missing %.*s operand "
+			    "after '%s'", (int)len, w, ops[n - 1]);
+		w += len;
+		w += strspn(w, " ");
+	}
+	if (n > max)
+		return app_usage("extra operand '%s'", ops[max]);
+	return 0;
+}
+
+int
 app_size(const char *what, const char *s, uint64_t *val)
 {
 	int rc = mm_parse_size(s, val);
@@ -555,28 +576,6 @@ app_bytes_file(const char *path, struct mm_bytes *b)
 }
 
 int
-app_open_change(struct mm_file *f, const char *path, int dry_run,
-    int no_lock)
-{
-	int rc;
-
-	rc = mm_open(f, path, dry_run ? MM_ACCESS_COPY : MM_ACCESS_WRITE,
-	    MM_OPEN_MAPPED);
-	if (rc == -EBADF && strcmp(path, "-") == 0)
-		return app_error("-: standard input cannot be changed in "
-		    "place; name the file");
-	if (rc < 0)
-		return app_file_error(path, rc);
-	/* The size that counts is the one under the lock. */
-	if ((!no_lock && (rc = mm_lock(f)) < 0) ||
-	    (rc = mm_file_stat(f)) < 0) {
-		mm_close(f);
-		return app_file_error(path, rc);
-	}
-	return 0;
-}
-
-int
 app_fault(const char *path, struct mm_file *f, int err, const char *doing)
 {
 	off_t was;
@@ -651,11 +650,23 @@ app_verbose(const char *path, const char *fmt, ...)
 int
 app_change_open(struct app_change *c, const char *path)
 {
+	int rc;
+
 	memset(c, 0, sizeof(*c));
 	c->path = path;
-	if (app_open_change(&c->f, path, app_opts.dry_run,
-	    app_opts.no_lock) != 0)
-		return EXIT_FAIL;
+	rc = mm_open(&c->f, path, app_opts.dry_run ? MM_ACCESS_COPY :
+	    MM_ACCESS_WRITE, MM_OPEN_MAPPED);
+	if (rc == -EBADF && strcmp(path, "-") == 0)
+		return app_error("-: standard input cannot be changed in "
+		    "place; name the file");
+	if (rc < 0)
+		return app_file_error(path, rc);
+	/* The size that counts is the one under the lock. */
+	if ((!app_opts.no_lock && (rc = mm_lock(&c->f)) < 0) ||
+	    (rc = mm_file_stat(&c->f)) < 0) {
+		mm_close(&c->f);
+		return app_file_error(path, rc);
+	}
 	c->open = 1;
 	return 0;
 }
@@ -702,11 +713,9 @@ int
 app_range_parse(struct app_range *r, const char *offstr,
     const char *lenwhat, const char *lenstr)
 {
+	memset(r, 0, sizeof(*r));
 	r->offstr = offstr;
-	r->mag = 0;
-	r->neg = 0;
 	r->has_len = lenstr != NULL;
-	r->len = 0;
 	if (offstr != NULL && app_offset("offset", offstr, &r->mag, &r->neg))
 		return EXIT_FAIL;
 	if (lenstr != NULL && app_size(lenwhat, lenstr, &r->len))

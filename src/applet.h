@@ -60,6 +60,14 @@ int	app_args(poptContext *pc, int argc, const char **argv,
 /* Free the context and what app_args made for it (NULL: nothing). */
 void	app_popt_free(poptContext);
 
+/*
+ * The count of the N operands OPS: fewer than the words of NAMES ("FILE
+ * SIZE"), one for each operand that must be given: "missing SIZE operand
+ * after 'f'"; more than MAX: "extra operand 'X'"; either a usage message
+ * and EXIT_FAIL.  Else 0.
+ */
+int	app_operands(const char **ops, int n, const char *names, int max);
+
 /* Operands and option values, with an "APPLET: what 'S': why" message. */
 int	app_size(const char *what, const char *s, uint64_t *val);
 int	app_offset(const char *what, const char *s, uint64_t *val, int *neg);
@@ -155,9 +163,6 @@ struct app_change {
  * again under the lock.  0, or EXIT_FAIL after a message.
  */
 int	app_change_open(struct app_change *, const char *path);
-/* The same for F with DRY_RUN and NO_LOCK given. */
-int	app_open_change(struct mm_file *, const char *path, int dry_run,
-	    int no_lock);
 /* Hold signals; draw a progress line (--progress) over TOTAL bytes. */
 void	app_change_begin(struct app_change *, uint64_t total);
 /*
@@ -207,8 +212,8 @@ struct app_range {
 };
 /*
  * Parse OFFSTR (may be NULL) and LENSTR (may be NULL, a LENWHAT: "length",
- * "count") into R before any file is opened.  0, or EXIT_FAIL after a
- * message.
+ * "count") into all of R (its what NULL: "offset") before any file is
+ * opened.  0, or EXIT_FAIL after a message.
  */
 int	app_range_parse(struct app_range *, const char *offstr,
 	    const char *lenwhat, const char *lenstr);

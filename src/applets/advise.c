@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,14 +419,12 @@ advise_main(int argc, const char **argv)
 	if ((st = check_opts(&o)) != 0)
 		goto done;
 	if (o.list) {
-		st = n > 0 ? app_usage("extra operand '%s'", ops[0]) :
-		    list_advices();
+		if ((st = app_operands(ops, n, "", 0)) == 0)
+			st = list_advices();
 		goto done;
 	}
-	if (n < 1) {
-		st = app_usage("missing FILE operand");
+	if ((st = app_operands(ops, n, "FILE", INT_MAX)) != 0)
 		goto done;
-	}
 	if (n >= 2)
 		a = mm_advice_find(ops[1]);
 	if (a == NULL && n >= 2 && n <= 4 && looks_like_advice(ops[1]) &&
@@ -435,10 +434,8 @@ advise_main(int argc, const char **argv)
 		goto done;
 	}
 	if (a != NULL) {
-		if (n > 4) {
-			st = app_usage("extra operand '%s'", ops[4]);
+		if ((st = app_operands(ops, n, "FILE", 4)) != 0)
 			goto done;
-		}
 		if (o.what != MAP_NONE || o.bytes) {
 			st = app_usage("--map and --bytes report residency; "
 			    "they take no ADVICE");

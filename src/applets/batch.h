@@ -26,7 +26,7 @@ struct batch {
 };
 
 /*
- * Check P's edits against F (opened by app_open_change, dry run or not
+ * Check P's edits against F (opened by app_change_open, dry run or not
  * as B says), then report them (dry run) or save the undo script and
  * write them.  Holds signals from the check on unless it is a dry run.
  * Returns the exit status, after a message: EXIT_NO when an expectation

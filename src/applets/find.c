@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +25,8 @@ struct opts {
 	char		*regex;
 	int		 icase, reverse, all, overlap, count, quiet;
 	int		 files_with, with_name, no_name, progress;
-	char		*start, *end, *radix;
-	uint64_t	 sv, ev;	/* --start, --end, parsed once */
-	int		 sneg, eneg;	/* ...counted from the end */
+	struct find_span span;		/* --start, --end */
+	char		*radix;
 	char		*max;
 	char		*threads_s;
 	int		 threads;
@@ -45,7 +45,6 @@ struct opts {
 	struct fo_opts	 fo;
 	int		 recursive;
 	char		*replace, *replace_hex, *undo;
-	int		 dry_run, sync, no_lock;
 };
 
 /* Per file: what the engine's matches turn into. */
@@ -110,13 +109,40 @@ on_run(void *ctx, uint64_t off, int64_t step, uint64_t n, size_t len)
 	return 0;
 }
 
-/* Python slice rules: negative from the end, then clamped to [0, size]. */
+/* Python slice rules: negative from the end, and not before its start. */
 static uint64_t
 slice_index(uint64_t v, int neg, uint64_t size)
 {
 	if (neg && v != 0)
 		return v >= size ? 0 : size - v;
 	return v;
+}
+
+int
+find_regex_failed(const char *path, const struct mm_matcher *re, int rc,
+    const char *tail)
+{
+	char msg[256];
+
+	if (rc != -E2BIG || re == NULL)
+		return 0;
+	if (mm_regex_limit(re->re_err) != NULL)
+		return app_error("%s: the regular expression needs too much "
+		    "backtracking (PCRE2 %s); simplify it%s", path,
+		    mm_regex_limit(re->re_err), tail);
+	mm_regex_error(re->re_err, msg, sizeof(msg));
+	return app_error("%s: the regex failed at run time: %s%s", path, msg,
+	    tail);
+}
+
+void
+find_span_at(const struct find_span *s, uint64_t size, uint64_t *start,
+    uint64_t *end)
+{
+	*start = s->start != NULL ? slice_index(s->sv, s->sneg, size) : 0;
+	*end = s->end != NULL ? slice_index(s->ev, s->eneg, size) : size;
+	if (*end > size)
+		*end = size;
 }
 
 /*
@@ -161,16 +187,11 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 		return 2;
 	}
 	if (f.kind != MM_KIND_STREAM) {
-		if (o->start != NULL)
-			start = slice_index(o->sv, o->sneg, (uint64_t)f.size);
-		if (o->end != NULL)
-			end = slice_index(o->ev, o->eneg, (uint64_t)f.size);
-		if (end > (uint64_t)f.size)
-			end = (uint64_t)f.size;
+		find_span_at(&o->span, (uint64_t)f.size, &start, &end);
 	} else {
 		/* The engine resolves a stream's negative ends at its end. */
-		start = o->sv;
-		end = o->end != NULL ? o->ev : UINT64_MAX;
+		start = o->span.sv;
+		end = o->span.end != NULL ? o->span.ev : UINT64_MAX;
 	}
 
 	plen = (size_t)snprintf(prefix, sizeof(prefix), "%s:", name);
@@ -196,8 +217,8 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	sc.threads = o->threads < 0 ? 0 : o->threads;
 	sc.io = o->io;
 	if (f.kind == MM_KIND_STREAM) {
-		sc.sneg = o->sneg;
-		sc.eneg = o->eneg;
+		sc.sneg = o->span.sneg;
+		sc.eneg = o->span.eneg;
 	}
 	sc.emit = on_match;
 	sc.emit_run = on_run;
@@ -226,18 +247,8 @@ find_file(const struct opts *o, struct mm_matcher *re, const char *path,
 	if (rc < 0) {
 		if (u.err)
 			rc = 0;
-		else if (rc == -E2BIG && re != NULL &&
-		    mm_regex_limit(re->re_err) != NULL)
-			app_error("%s: the regular expression needs too much "
-			    "backtracking (PCRE2 %s); simplify it", name,
-			    mm_regex_limit(re->re_err));
-		else if (rc == -E2BIG && re != NULL) {
-			char msg[256];
-
-			mm_regex_error(re->re_err, msg, sizeof(msg));
-			app_error("%s: the regex failed at run time: %s",
-			    name, msg);
-		} else if (!app_fault(name, &f, rc, "it was searched"))
+		else if (!find_regex_failed(name, re, rc, "") &&
+		    !app_fault(name, &f, rc, "it was searched"))
 			app_file_error(name, rc);
 		mm_close(&f);
 		return 2;
@@ -501,10 +512,11 @@ check_forms(struct opts *o)
 static int
 check_opts(struct opts *o)
 {
-	if (o->start != NULL &&
-	    app_offset("start", o->start, &o->sv, &o->sneg))
+	if (o->span.start != NULL && app_offset("start", o->span.start,
+	    &o->span.sv, &o->span.sneg))
 		return EXIT_FAIL;
-	if (o->end != NULL && app_offset("end", o->end, &o->ev, &o->eneg))
+	if (o->span.end != NULL && app_offset("end", o->span.end,
+	    &o->span.ev, &o->span.eneg))
 		return EXIT_FAIL;
 	o->maxcount = UINT64_MAX;
 	if (o->max != NULL && app_size("max count", o->max, &o->maxcount))
@@ -558,27 +570,24 @@ static int
 replace_opts(struct replace *r, const struct opts *o, struct mm_matcher *re)
 {
 	if (o->replace == NULL && o->replace_hex == NULL) {
-		if (o->undo != NULL || o->dry_run || o->sync || o->no_lock)
+		if (o->undo != NULL || app_opts.dry_run || app_opts.sync ||
+		    app_opts.no_lock)
 			return app_usage("--%s needs --replace or "
 			    "--replace-hex", o->undo != NULL ? "undo" :
-			    o->dry_run ? "dry-run" : o->sync ? "sync" :
-			    "no-lock");
+			    app_opts.dry_run ? "dry-run" : app_opts.sync ?
+			    "sync" : "no-lock");
 		return 0;
 	}
 	r->pats = o->pats;
 	r->npats = o->npats;
 	r->icase = o->icase;
 	r->re = re;
-	r->start = o->start;
-	r->end = o->end;
+	r->span = &o->span;
 	r->maxcount = o->maxcount;
 	r->io = o->io;
 	r->text = o->replace;
 	r->hex = o->replace_hex;
 	r->undo = o->undo;
-	r->dry_run = o->dry_run;
-	r->sync = o->sync;
-	r->no_lock = o->no_lock;
 	r->count = o->count;
 	r->files_with = o->files_with;
 	r->quiet = o->quiet;
@@ -607,9 +616,9 @@ find_main(int argc, const char **argv)
 		    "RE" },
 		{ "ignore-case", 'i', POPT_ARG_NONE, &o.icase, 0,
 		    "ASCII letters match either case", NULL },
-		{ "start", 's', POPT_ARG_STRING, &o.start, 0,
+		{ "start", 's', POPT_ARG_STRING, &o.span.start, 0,
 		    "search from OFFSET (negative: from the end)", "OFFSET" },
-		{ "end", 'E', POPT_ARG_STRING, &o.end, 0,
+		{ "end", 'E', POPT_ARG_STRING, &o.span.end, 0,
 		    "search up to OFFSET; matches lie wholly before it",
 		    "OFFSET" },
 		{ "reverse", 'r', POPT_ARG_NONE, &o.reverse, 0,
@@ -676,16 +685,16 @@ find_main(int argc, const char **argv)
 		    "length, as one all-or-nothing batch", "TEXT" },
 		{ "replace-hex", '\0', POPT_ARG_STRING, &o.replace_hex, 0,
 		    "the same, with the bytes of HEX", "HEX" },
-		{ "dry-run", '\0', POPT_ARG_NONE, &o.dry_run, 0,
+		{ "dry-run", '\0', POPT_ARG_NONE, &app_opts.dry_run, 0,
 		    "with --replace: print 'OFFSET: OLDHEX -> NEWHEX' per "
 		    "match, change nothing", NULL },
 		{ "undo", '\0', POPT_ARG_STRING, &o.undo, 0,
 		    "with --replace: first save an mmpatch script that undoes "
 		    "it in UNDO, a new file", "UNDO" },
-		{ "sync", '\0', POPT_ARG_NONE, &o.sync, 0,
+		{ "sync", '\0', POPT_ARG_NONE, &app_opts.sync, 0,
 		    "with --replace: flush the written pages to storage "
 		    "before exit", NULL },
-		{ "no-lock", '\0', POPT_ARG_NONE, &o.no_lock, 0,
+		{ "no-lock", '\0', POPT_ARG_NONE, &app_opts.no_lock, 0,
 		    "with --replace: do not take the exclusive lock (flock)",
 		    NULL },
 		APP_COMMON_OPTIONS
@@ -726,10 +735,8 @@ find_main(int argc, const char **argv)
 		o.no_pats = 1;
 	}
 	if (o.npats == 0 && o.regex == NULL && !o.no_pats) {
-		if (n < 1) {
-			st = app_usage("missing PATTERN");
+		if ((st = app_operands(ops, n, "PATTERN", INT_MAX)) != 0)
 			goto done;
-		}
 		if ((st = add_pattern(&o, OPT_PAT, ops[0])) != 0)
 			goto done;
 		ops++;
@@ -860,8 +867,8 @@ done:
 	free(o.context_s);
 	free(o.pats);
 	free(o.regex);
-	free(o.start);
-	free(o.end);
+	free(o.span.start);
+	free(o.span.end);
 	free(o.radix);
 	free(o.max);
 	free(o.threads_s);

@@ -64,15 +64,6 @@ on_match(void *ctx, uint64_t off, size_t len)
 	return fd->n >= fd->r->maxcount ? STOP_MAX : 0;
 }
 
-/* Python slice rules: negative from the end, then clamped to [0, size]. */
-static uint64_t
-slice_index(uint64_t v, int neg, uint64_t size)
-{
-	if (neg && v != 0)
-		v = v >= size ? 0 : size - v;
-	return v > size ? size : v;
-}
-
 static int
 another_length(const char *path, uint64_t off, size_t len, size_t want)
 {
@@ -82,26 +73,14 @@ another_length(const char *path, uint64_t off, size_t len, size_t want)
 	    "written", path, off, len, want);
 }
 
-/* Word a scan that failed; EXIT_FAIL. */
+/* Word a scan of C's file that failed; EXIT_FAIL. */
 static int
-scan_message(const struct replace *r, const char *path, struct mm_file *f,
-    int rc)
+scan_message(const struct replace *r, struct app_change *c, int rc)
 {
-	char msg[256];
-
-	if (rc == -E2BIG && r->re != NULL &&
-	    mm_regex_limit(r->re->re_err) != NULL)
-		return app_error("%s: the regular expression needs too much "
-		    "backtracking (PCRE2 %s); simplify it; nothing written",
-		    path, mm_regex_limit(r->re->re_err));
-	if (rc == -E2BIG && r->re != NULL) {
-		mm_regex_error(r->re->re_err, msg, sizeof(msg));
-		return app_error("%s: the regex failed at run time: %s; "
-		    "nothing written", path, msg);
-	}
-	if (app_fault(path, f, rc, "it was searched"))
+	if (find_regex_failed(c->path, r->re, rc, "; nothing written") ||
+	    app_change_error(c, rc, "it was searched"))
 		return EXIT_FAIL;
-	return app_file_error(path, rc);
+	return app_file_error(c->path, rc);
 }
 
 /* Read the N matches of LEN bytes at OFF into OLD, nearby ones at once. */
@@ -133,31 +112,27 @@ read_matches(struct mm_file *f, const uint64_t *off, size_t n, size_t len,
 }
 
 /*
- * One file: 0 nothing matched (unchanged), 1 replaced, 2 failed
- * (message printed, unchanged), or 128 + a signal.
+ * One file: EXIT_OK replaced, EXIT_NO nothing matched (unchanged),
+ * EXIT_FAIL failed (message printed, unchanged), or 128 + a signal.
  */
 static int
 replace_file(const struct replace *r, const char *path, int show)
 {
+	struct app_change c;
 	struct mm_scan sc;
-	struct mm_file f;
 	struct mm_patch p;
 	struct mm_edit e;
 	struct batch b;
 	struct found fd;
 	unsigned char *old = NULL;
 	char *toks = NULL, prefix[4096];
-	uint64_t v, start = 0, end;
+	uint64_t start, end;
 	size_t i, len = r->with.len;
-	int neg, rc, st = 0;
+	int rc, st = EXIT_OK;
 
-	if (app_open_change(&f, path, r->dry_run, r->no_lock) != 0)
-		return 2;
-	end = (uint64_t)f.size;
-	if (r->start != NULL && mm_parse_offset(r->start, &v, &neg) == 0)
-		start = slice_index(v, neg, (uint64_t)f.size);
-	if (r->end != NULL && mm_parse_offset(r->end, &v, &neg) == 0)
-		end = slice_index(v, neg, (uint64_t)f.size);
+	if (app_change_open(&c, path) != 0)
+		return EXIT_FAIL;
+	find_span_at(r->span, (uint64_t)c.f.size, &start, &end);
 
 	memset(&fd, 0, sizeof(fd));
 	fd.r = r;
@@ -173,9 +148,9 @@ replace_file(const struct replace *r, const char *path, int show)
 	sc.ctx = &fd;
 	rc = 0;
 	if (r->maxcount > 0 && start <= end)
-		rc = mm_scan_file(&sc, &f, start, end);
+		rc = mm_scan_file(&sc, &c.f, start, end);
 	if (rc < 0) {
-		st = scan_message(r, path, &f, rc);
+		st = scan_message(r, &c, rc);
 		goto out;
 	}
 	if (fd.nomem) {
@@ -196,13 +171,13 @@ replace_file(const struct replace *r, const char *path, int show)
 		st = app_error("%s: %s", path, app_strerror(-ENOMEM));
 		goto out;
 	}
-	if ((rc = read_matches(&f, fd.off, fd.n, len, old)) < 0) {
-		st = app_fault(path, &f, rc, "it was searched") ?
-		    EXIT_FAIL : app_file_error(path, rc);
+	if ((rc = read_matches(&c.f, fd.off, fd.n, len, old)) < 0) {
+		st = app_change_error(&c, rc, "it was searched") ? EXIT_FAIL :
+		    app_file_error(path, rc);
 		goto out;
 	}
-	mm_patch_init(&p, (r->undo != NULL || r->dry_run ? MM_PATCH_KEEP_OLD :
-	    0) | (r->sync ? MM_PATCH_SYNC : 0));
+	mm_patch_init(&p, (r->undo != NULL || app_opts.dry_run ?
+	    MM_PATCH_KEEP_OLD : 0) | (app_opts.sync ? MM_PATCH_SYNC : 0));
 	p.io = r->io;
 	memset(&e, 0, sizeof(e));
 	e.data = r->with.data;
@@ -224,9 +199,9 @@ replace_file(const struct replace *r, const char *path, int show)
 	b.path = path;
 	b.undo = r->undo;
 	b.prefix = show ? prefix : "";
-	b.dry_run = r->dry_run;
+	b.dry_run = app_opts.dry_run;
 	b.quiet = r->count || r->files_with || r->quiet;
-	st = batch_run(&b, &f, &p);
+	st = batch_run(&b, &c.f, &p);
 	mm_patch_free(&p);
 	/* A change made meanwhile is a failure here, not a "no". */
 	if (st == EXIT_NO)
@@ -243,14 +218,13 @@ report:
 		if (app_printf("%s%zu\n", show ? prefix : "", fd.n) < 0)
 			st = EXIT_FAIL;
 	}
-	if (st == 0)
-		st = fd.n > 0;
+	if (st == EXIT_OK && fd.n == 0)
+		st = EXIT_NO;
 out:
 	free(toks);
 	free(old);
 	free(fd.off);
-	mm_close(&f);
-	return st;
+	return app_change_close(&c, st);
 }
 
 int
@@ -295,9 +269,9 @@ find_replace_files(const struct replace *r, const char *const *ops, int n,
 		rc = replace_file(r, ops[i], show);
 		if (rc > 128)
 			return rc;
-		if (rc == 2)
+		if (rc == EXIT_FAIL)
 			failed = 1;
-		else if (rc == 1)
+		else if (rc == EXIT_OK)
 			any = 1;
 	}
 	return failed ? EXIT_FAIL : any ? EXIT_OK : EXIT_NO;

@@ -91,14 +91,8 @@ flush_main(int argc, const char **argv)
 	if ((st = app_args(&pc, argc, argv, table, usage_ops, NULL, NULL,
 	    &ops, &n)) != 0)
 		goto done;
-	if (n < 1) {
-		st = app_usage("missing FILE operand");
+	if ((st = app_operands(ops, n, "FILE", 3)) != 0)
 		goto done;
-	}
-	if (n > 3) {
-		st = app_usage("extra operand '%s'", ops[3]);
-		goto done;
-	}
 	/* "mmflush 0 f": the file where OFFSET goes. */
 	if (n > 1 && !app_is_offset(ops[1]) && app_is_file(ops[1]) &&
 	    app_is_offset(ops[0]) && !app_is_file(ops[0])) {

@@ -76,7 +76,6 @@ move_main(int argc, const char **argv)
 		APP_COMMON_OPTIONS
 		POPT_TABLEEND
 	};
-	static const char *const names[] = { "FILE", "DEST", "SRC", "COUNT" };
 	poptContext pc;
 	const char **ops;
 	struct app_range dest, src;
@@ -86,14 +85,8 @@ move_main(int argc, const char **argv)
 	if ((st = app_args(&pc, argc, argv, table, usage_ops, NULL, NULL,
 	    &ops, &n)) != 0)
 		goto done;
-	if (n < 4) {
-		st = app_usage("missing %s operand", names[n]);
+	if ((st = app_operands(ops, n, "FILE DEST SRC COUNT", 4)) != 0)
 		goto done;
-	}
-	if (n > 4) {
-		st = app_usage("extra operand '%s'", ops[4]);
-		goto done;
-	}
 	/* "mmmove 0 t.bin 5 5": the file where DEST goes. */
 	if (!app_is_offset(ops[1]) && app_is_file(ops[1]) &&
 	    app_is_offset(ops[0]) && !app_is_file(ops[0])) {

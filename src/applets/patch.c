@@ -97,20 +97,19 @@ static int
 run(const struct opts *o, const char *path, struct mm_patch *p,
     struct batch *b)
 {
-	struct mm_file f;
+	struct app_change c;
 	int st;
 
-	if (app_open_change(&f, path, app_opts.dry_run, app_opts.no_lock) != 0)
+	if (app_change_open(&c, path) != 0)
 		return EXIT_FAIL;
 	b->path = path;
 	b->undo = o->undo;
 	b->prefix = "";
 	b->dry_run = app_opts.dry_run;
 	b->verbose = app_opts.verbose;
-	st = batch_run(b, &f, p);
+	st = batch_run(b, &c.f, p);
 	mm_patch_free(p);
-	mm_close(&f);
-	return st;
+	return app_change_close(&c, st);
 }
 
 int
@@ -166,31 +165,22 @@ patch_main(int argc, const char **argv)
 	st = EXIT_FAIL;
 	if (app_io(o.io_s, &p.io) != 0)
 		goto done;
-	if (n < 1) {
-		app_usage("missing FILE operand");
+	if (o.script != NULL && n > 1) {
+		app_usage("extra operand '%s' (--script gives the offsets and "
+		    "the data)", ops[1]);
 		goto done;
 	}
+	if (app_operands(ops, n, o.script != NULL ? "FILE" : "FILE OFFSET",
+	    3) != 0)
+		goto done;
 	path = ops[0];
 	if (o.script != NULL) {
-		if (n > 1) {
-			app_usage("extra operand '%s' (--script gives the "
-			    "offsets and the data)", ops[1]);
-			goto done;
-		}
 		if (o.hex || o.from || o.expect || o.expect_text || o.repeat) {
 			app_usage("--script cannot be combined with -x, -f, "
 			    "--expect, --expect-text or --repeat");
 			goto done;
 		}
 	} else {
-		if (n < 2) {
-			app_usage("missing OFFSET operand after '%s'", path);
-			goto done;
-		}
-		if (n > 3) {
-			app_usage("extra operand '%s'", ops[3]);
-			goto done;
-		}
 		offstr = ops[1];
 		sources = (n == 3) + (o.hex != NULL) + (o.from != NULL);
 		if (sources == 0) {

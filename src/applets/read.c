@@ -170,13 +170,12 @@ stream_size(struct mm_file *f, uint64_t *size)
 
 /*
  * What needs a stream's end, in memory bounded by the answer: --size
- * keeps nothing, a negative OFFSET the last |OFFSET| bytes, -b at a
- * plain OFFSET one byte.  Returns an exit status (messages printed).
+ * keeps nothing, a negative OFFSET (AR) the last |OFFSET| bytes, -b at
+ * a plain OFFSET one byte.  Returns an exit status (messages printed).
  */
 static int
 read_stream_end(const char *path, struct mm_file *f, enum mode mode,
-    enum format fmt, const char *offstr, uint64_t offval, int neg,
-    const char *countstr, uint64_t count)
+    enum format fmt, const struct app_range *ar)
 {
 	static struct sink sink;
 	struct mm_source *src;
@@ -184,7 +183,9 @@ read_stream_end(const char *path, struct mm_file *f, enum mode mode,
 	const unsigned char *seg[2], *nl;
 	size_t len, seglen[2];
 	struct mm_tail t;
-	uint64_t size = 0, count0 = count;
+	const char *offstr = ar->offstr;
+	uint64_t size = 0, start, n, offval = ar->mag;
+	uint64_t count = ar->has_len ? ar->len : UINT64_MAX;
 	int rc, i, st = EXIT_OK;
 
 	if (mode == MODE_SIZE) {
@@ -192,7 +193,7 @@ read_stream_end(const char *path, struct mm_file *f, enum mode mode,
 			return app_file_error(path, rc);
 		return app_printf("%" PRIu64 "\n", size) < 0 ? EXIT_FAIL : 0;
 	}
-	if (!neg) {
+	if (!ar->neg) {
 		/* -b at a plain offset: skip to it, take one byte. */
 		if ((rc = mm_source_open(&src, f, MM_IO_READ, offval,
 		    offval + 1, 0)) < 0) {
@@ -216,9 +217,8 @@ read_stream_end(const char *path, struct mm_file *f, enum mode mode,
 	}
 	if ((rc = mm_tail_read(f, offval, &t)) < 0)
 		return app_file_error(path, rc);
-	if (t.total < offval) {
-		st = app_error("%s: offset %s is before the start of the file "
-		    "(size %" PRIu64 ")", path, offstr, t.total);
+	if (app_range(path, NULL, ar, t.total, APP_RANGE_CUT, &start, &n)) {
+		st = EXIT_FAIL;
 		goto out;
 	}
 	seg[0] = t.ring + t.head;
@@ -231,7 +231,7 @@ read_stream_end(const char *path, struct mm_file *f, enum mode mode,
 	}
 	memset(&sink, 0, sizeof(sink));
 	sink.fmt = fmt;
-	sink.addr = t.total - offval;
+	sink.addr = start;
 	for (i = 0, rc = 0; i < 2 && count > 0 && rc == 0; i++) {
 		len = seglen[i] < count ? seglen[i] : (size_t)count;
 		if (mode == MODE_LINE && len > 0 &&
@@ -243,8 +243,7 @@ read_stream_end(const char *path, struct mm_file *f, enum mode mode,
 		count -= len;
 	}
 	if (rc == 0)
-		sink_end(&sink, t.total - offval, countstr != NULL &&
-		    count0 == 0);
+		sink_end(&sink, start, ar->has_len && ar->len == 0);
 out:
 	mm_tail_free(&t);
 	return st;
@@ -258,14 +257,13 @@ read_file(const char *path, enum mode mode, enum format fmt,
     const char *offstr, const char *countstr, enum mm_io io)
 {
 	static struct sink sink;
+	struct app_range ar;
 	struct mm_file f;
 	struct job j;
-	uint64_t offval = 0, start, count = UINT64_MAX;
-	int neg = 0, rc, st = EXIT_OK;
+	uint64_t start, n;
+	int rc, st = EXIT_OK;
 
-	if (offstr != NULL && app_offset("offset", offstr, &offval, &neg))
-		return EXIT_FAIL;
-	if (countstr != NULL && app_size("count", countstr, &count))
+	if (app_range_parse(&ar, offstr, "count", countstr))
 		return EXIT_FAIL;
 
 	if ((rc = mm_open(&f, path, MM_ACCESS_READ, 0)) < 0)
@@ -276,25 +274,21 @@ read_file(const char *path, enum mode mode, enum format fmt,
 		goto out;
 	}
 	/* A stream's size is known only at its end. */
-	if (f.kind == MM_KIND_STREAM && (neg || mode == MODE_SIZE ||
+	if (f.kind == MM_KIND_STREAM && (ar.neg || mode == MODE_SIZE ||
 	    mode == MODE_BYTE)) {
-		st = read_stream_end(path, &f, mode, fmt, offstr, offval, neg,
-		    countstr, count);
+		st = read_stream_end(path, &f, mode, fmt, &ar);
 		goto out;
 	}
 	if (mode == MODE_SIZE) {
 		app_printf("%jd\n", (intmax_t)f.size);
 		goto out;
 	}
-	if (mm_offset_resolve(offval, neg, f.kind == MM_KIND_STREAM ? 0 :
-	    (uint64_t)f.size, &start) < 0) {
-		st = app_error("%s: offset %s is before the start of the file "
-		    "(size %jd)", path, offstr, (intmax_t)f.size);
-		goto out;
-	}
-	if (f.kind != MM_KIND_STREAM && start > (uint64_t)f.size) {
-		st = app_error("%s: offset %s is past the end of the file "
-		    "(size %jd)", path, offstr, (intmax_t)f.size);
+	/* A stream's end is not known: OFFSET (not negative) is skipped to. */
+	if (f.kind == MM_KIND_STREAM)
+		start = ar.mag;
+	else if (app_range(path, NULL, &ar, (uint64_t)f.size, APP_RANGE_CUT,
+	    &start, &n)) {
+		st = EXIT_FAIL;
 		goto out;
 	}
 	if (mode == MODE_BYTE) {
@@ -336,7 +330,7 @@ read_file(const char *path, enum mode mode, enum format fmt,
 	j.sink = &sink;
 	j.mode = mode;
 	j.start = start;
-	j.count = count;
+	j.count = ar.has_len ? ar.len : UINT64_MAX;
 	j.io = io;
 	rc = copy_file(&j);
 	if ((st = app_fault(path, &f, rc, "it was read")) != 0)
@@ -351,7 +345,7 @@ read_file(const char *path, enum mode mode, enum format fmt,
 		goto out;
 	}
 	if (!j.out_err)
-		sink_end(&sink, start, countstr != NULL && count == 0);
+		sink_end(&sink, start, ar.has_len && ar.len == 0);
 out:
 	mm_close(&f);
 	return st;
@@ -594,6 +588,7 @@ line_count(struct batch *b, const char *s, uint64_t *count)
 static int
 batch_line(struct batch *b, char *line, size_t len)
 {
+	struct app_range ar;
 	const unsigned char *p, *nl;
 	uint64_t mag, start, size, count = b->count, avail, n, ls, woff;
 	char *tok, *rest;
@@ -625,16 +620,16 @@ batch_line(struct batch *b, char *line, size_t len)
 	if ((rc = mm_file_spool(b->f)) < 0)
 		return rc;
 	size = (uint64_t)b->f->size;
-	if (mm_offset_resolve(mag, neg, size, &start) < 0) {
-		b->st = app_error("%s: %soffset %s is before the start of the "
-		    "file (size %" PRIu64 ")", b->path, line_at(b), tok, size);
+	memset(&ar, 0, sizeof(ar));
+	ar.offstr = tok;
+	ar.mag = mag;
+	ar.neg = neg;
+	ar.has_len = 1;
+	ar.len = count;
+	/* N: COUNT cut at the end of the file. */
+	if ((b->st = app_range(b->path, line_at(b), &ar, size, APP_RANGE_CUT,
+	    &start, &n)) != 0)
 		return 0;
-	}
-	if (start > size) {
-		b->st = app_error("%s: %soffset %s is past the end of the file "
-		    "(size %" PRIu64 ")", b->path, line_at(b), tok, size);
-		return 0;
-	}
 
 	switch (b->mode) {
 	case MODE_BYTE:
@@ -650,7 +645,6 @@ batch_line(struct batch *b, char *line, size_t len)
 			b->out_err = 1;
 		return 0;
 	case MODE_RAW:
-		n = count < size - start ? count : size - start;
 		if (n > (b->by_read ? READ_SHORT : MAP_SHORT)) {
 			sink_start(b->sink, b->fmt, start);
 			if ((rc = batch_long(b, MODE_RAW, start, n)) < 0)
@@ -842,16 +836,10 @@ read_main(int argc, const char **argv)
 		    "no --hex or --hexdump");
 		goto done;
 	}
-	if (n < 1) {
-		st = app_usage("missing FILE operand");
+	/* FILE, FILE OFFSET, or FILE OFFSET COUNT. */
+	if ((st = app_operands(ops, n, "FILE", o.size ? 1 :
+	    o.byte || o.line || o.whole ? 2 : 3)) != 0)
 		goto done;
-	}
-	if (n > 3 || (o.size && n > 1) ||
-	    ((o.byte || o.line || o.whole) && n > 2)) {
-		st = app_usage("extra operand '%s'",
-		    ops[o.size ? 1 : (o.byte || o.line || o.whole) ? 2 : 3]);
-		goto done;
-	}
 	mode = o.line ? MODE_LINE : o.whole ? MODE_WHOLE : o.byte ? MODE_BYTE :
 	    o.size ? MODE_SIZE : MODE_RAW;
 	fmt = o.hex ? FMT_HEX : o.hexdump ? FMT_HEXDUMP : FMT_RAW;

@@ -292,18 +292,8 @@ resize_main(int argc, const char **argv)
 	if ((st = app_args(&pc, argc, argv, table, usage_ops, NULL, NULL,
 	    &ops, &n)) != 0)
 		goto done;
-	if (n < 1) {
-		st = app_usage("missing FILE operand");
+	if ((st = app_operands(ops, n, "FILE SIZE", 2)) != 0)
 		goto done;
-	}
-	if (n < 2) {
-		st = app_usage("missing SIZE operand after '%s'", ops[0]);
-		goto done;
-	}
-	if (n > 2) {
-		st = app_usage("extra operand '%s'", ops[2]);
-		goto done;
-	}
 	q.path = ops[0];
 	q.sizestr = ops[1];
 	/* "mmresize 1M f" would otherwise be told only that f is no size. */

@@ -360,7 +360,7 @@ sys.stdout.buffer.write(buf)' >big.bin
 	run -2 --separate-stderr mmfind o .
 	assert_equal "$stderr" "mmfind: .: is a directory"
 	run -2 --separate-stderr mmfind
-	[[ "$stderr" == *"missing PATTERN"* ]]
+	[[ "$stderr" == "mmfind: missing PATTERN operand"$'\n'"Try 'mmfind --help'"* ]]
 	run -2 --separate-stderr mmfind -f missing o.txt
 	assert_equal "$stderr" "mmfind: missing: No such file or directory"
 	run -2 --separate-stderr mmfind -P a -e b o.txt

@@ -330,6 +330,28 @@ PY
 	assert_output "0"
 }
 
+@test "mmfind --replace words a regex that backtracks too much as mmfind does, nothing written" {
+	"$PYTHON3" -c 'import sys; sys.stdout.write("a" * 60000 + "b")' >ab.txt
+	before=$(sum ab.txt)
+	run -2 --separate-stderr timeout 10 mmfind --replace=x -P '(?m)(a|aa)+$' ab.txt
+	[[ "$stderr" =~ ^"mmfind: ab.txt: the regular expression needs too much backtracking (PCRE2 "(match|depth|heap|JIT\ stack)" limit); simplify it; nothing written"$ ]] ||
+	    fail "$stderr"
+	[ "$(sum ab.txt)" = "$before" ]
+}
+
+@test "mmfind --replace searches the range mmfind searches: -s past the end, nothing" {
+	printf 'hello' >f
+	# Not even the empty match at the end that -s 5 finds.
+	run -1 --separate-stderr mmfind -a -P 'x*' -s 6 f
+	run -1 --separate-stderr mmfind --replace=y -P 'x*' -s 6 f
+	[ -z "$stderr" ]
+	assert_equal "$(cat f)" hello
+	run -0 mmfind -a -P 'x*' -s 5 f
+	assert_output "5"
+	run -2 --separate-stderr mmfind --replace=y -P 'x*' -s 5 f
+	[[ "$stderr" == *"the match at offset 5 has 0 bytes"* ]]
+}
+
 @test "mmfind --replace refuses standard input, pipes and a read-only file" {
 	printf 'hello' >f
 	before=$(sum f)

@@ -143,11 +143,12 @@ PY
 @test "mmmove rejects bad numbers and missing operands, one line, exit 2" {
 	before=$(sum t.bin)
 	run -2 --separate-stderr mmmove t.bin 0 0
-	[[ "$stderr" == *"missing COUNT operand"*"Try 'mmmove --help'"* ]]
+	assert_equal "$stderr" "mmmove: missing COUNT operand after '0'
+Try 'mmmove --help' for more information."
 	run -2 --separate-stderr mmmove t.bin
-	[[ "$stderr" == *"missing DEST operand"* ]]
+	[[ "$stderr" == "mmmove: missing DEST operand after 't.bin'"$'\n'* ]]
 	run -2 --separate-stderr mmmove
-	[[ "$stderr" == *"missing FILE operand"* ]]
+	[[ "$stderr" == "mmmove: missing FILE operand"$'\n'* ]]
 	run -2 --separate-stderr mmmove t.bin 0 0 1 1
 	[[ "$stderr" == *"extra operand '1'"* ]]
 	run -2 --separate-stderr mmmove t.bin 0 0 x1
