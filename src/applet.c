@@ -105,6 +105,26 @@ app_strerror(int err)
 	}
 }
 
+int
+app_grow(void *pp, size_t *cap, size_t need, size_t size, size_t first)
+{
+	void *p, *q;
+	size_t n;
+
+	if (need <= *cap)
+		return 0;
+	for (n = *cap > 0 ? *cap : first; n < need; n *= 2)
+		if (n > SIZE_MAX / 2 / size)
+			return -ENOMEM;
+	/* *PP is some T *: copied, not read through a void **. */
+	memcpy(&p, pp, sizeof(p));
+	if ((q = realloc(p, n * size)) == NULL)
+		return -ENOMEM;
+	memcpy(pp, &q, sizeof(q));
+	*cap = n;
+	return 0;
+}
+
 const char *
 app_s(uintmax_t n)
 {

@@ -261,6 +261,13 @@ int	app_finish(int status);
 void	app_finish_at_exit(void);
 
 /* "s" unless N is 1, for messages: "%ju byte%s", n, app_s(n). */
+/*
+ * Make the array *PP (a pointer to a pointer) hold at least NEED items of
+ * SIZE bytes: *CAP doubles, from FIRST, until it does.  0, or -ENOMEM
+ * with *PP and *CAP as they were.
+ */
+int	app_grow(void *pp, size_t *cap, size_t need, size_t size,
+	    size_t first);
 const char *app_s(uintmax_t n);
 
 /* The description of an errno value for messages about FILE. */

@@ -361,7 +361,6 @@ int
 fo_json_match(struct fo_file *u, uint64_t off, size_t len, int *outerr)
 {
 	uint64_t ls, le;
-	void *q;
 	int rc;
 
 	if ((rc = fo_line_of(u, off, len, &ls, &le)) < 0)
@@ -375,14 +374,9 @@ fo_json_match(struct fo_file *u, uint64_t off, size_t len, int *outerr)
 	}
 	u->gs = min64(u->gs, ls);
 	u->ge = le > u->ge ? le : u->ge;
-	if (u->nsubs == u->subcap) {
-		size_t cap = u->subcap ? 2 * u->subcap : 16;
-
-		if ((q = realloc(u->subs, cap * sizeof(*u->subs))) == NULL)
-			return -ENOMEM;
-		u->subs = q;
-		u->subcap = cap;
-	}
+	if (app_grow(&u->subs, &u->subcap, u->nsubs + 1, sizeof(*u->subs),
+	    16) < 0)
+		return -ENOMEM;
 	u->subs[u->nsubs].off = off;
 	u->subs[u->nsubs++].len = len;
 	u->matches++;

@@ -85,29 +85,15 @@ my_turn(struct pool *p, int idx)
 static int
 hold(struct job *j, int fd, const void *buf, size_t len)
 {
-	size_t cap;
-	void *q;
-
 	/* Nothing to keep (-h -c writes an empty prefix): no memcpy of NULL. */
 	if (len == 0)
 		return 0;
-	if (j->len + len > j->cap) {
-		for (cap = j->cap ? j->cap : 4096; cap < j->len + len; cap *= 2)
-			;
-		if ((q = realloc(j->buf, cap)) == NULL)
-			return -ENOMEM;
-		j->buf = q;
-		j->cap = cap;
-	}
+	if (app_grow(&j->buf, &j->cap, j->len + len, 1, 4096) < 0)
+		return -ENOMEM;
 	if (j->nsegs == 0 || j->segs[j->nsegs - 1].fd != fd) {
-		if (j->nsegs == j->segcap) {
-			cap = j->segcap ? j->segcap * 2 : 8;
-			if ((q = realloc(j->segs, cap * sizeof(*j->segs))) ==
-			    NULL)
-				return -ENOMEM;
-			j->segs = q;
-			j->segcap = cap;
-		}
+		if (app_grow(&j->segs, &j->segcap, j->nsegs + 1,
+		    sizeof(*j->segs), 8) < 0)
+			return -ENOMEM;
 		j->segs[j->nsegs].fd = fd;
 		j->segs[j->nsegs++].len = 0;
 	}

@@ -42,8 +42,6 @@ static int
 on_match(void *ctx, uint64_t off, size_t len)
 {
 	struct found *fd = ctx;
-	uint64_t *q;
-	size_t cap;
 
 	if (len != fd->len) {
 		fd->bad = 1;
@@ -51,14 +49,10 @@ on_match(void *ctx, uint64_t off, size_t len)
 		fd->bad_len = len;
 		return STOP_BAD;
 	}
-	if (fd->n == fd->cap) {
-		cap = fd->cap ? fd->cap * 2 : 64;
-		if ((q = realloc(fd->off, cap * sizeof(*q))) == NULL) {
-			fd->nomem = 1;
-			return STOP_NOMEM;
-		}
-		fd->off = q;
-		fd->cap = cap;
+	if (app_grow(&fd->off, &fd->cap, fd->n + 1, sizeof(*fd->off),
+	    64) < 0) {
+		fd->nomem = 1;
+		return STOP_NOMEM;
 	}
 	fd->off[fd->n++] = off;
 	return fd->n >= fd->r->maxcount ? STOP_MAX : 0;

@@ -96,24 +96,11 @@ add(struct walk *w, const char *s, size_t len, int regular)
 static int
 entry_add(struct entries *e, const char *name, unsigned char type)
 {
-	size_t len = strlen(name) + 1, cap;
-	void *q;
+	size_t len = strlen(name) + 1;
 
-	if (e->len + len > e->cap) {
-		for (cap = e->cap ? e->cap : 4096; cap < e->len + len; cap *= 2)
-			;
-		if ((q = realloc(e->names, cap)) == NULL)
-			return -ENOMEM;
-		e->names = q;
-		e->cap = cap;
-	}
-	if (e->n == e->ncap) {
-		cap = e->ncap ? e->ncap * 2 : 64;
-		if ((q = realloc(e->ent, cap * sizeof(*e->ent))) == NULL)
-			return -ENOMEM;
-		e->ent = q;
-		e->ncap = cap;
-	}
+	if (app_grow(&e->names, &e->cap, e->len + len, 1, 4096) < 0 ||
+	    app_grow(&e->ent, &e->ncap, e->n + 1, sizeof(*e->ent), 64) < 0)
+		return -ENOMEM;
 	memcpy(e->names + e->len, name, len);
 	e->ent[e->n].at = e->len;
 	e->ent[e->n++].type = type;
