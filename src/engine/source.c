@@ -32,7 +32,7 @@
 
 #define PIECE		mm_source_piece		/* read: bytes per piece */
 #define RBLOCK		((uint64_t)mm_source_piece * 4)	/* backwards */
-#define MAPWIN		((uint64_t)64 << 20)	/* mapped: bytes per window */
+#define MAPWIN		((uint64_t)MM_WINDOW)	/* mapped: bytes per window */
 #define MIN_HOLE	mm_source_min_hole	/* smaller: zeros in a piece */
 #define MIN_RUN_AHEAD	((uint64_t)2 << 20)	/* sparse: shorter runs, no readaround */
 #define SMALL		((uint64_t)8 << 20)	/* read, and with no thread */
