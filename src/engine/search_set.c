@@ -36,13 +36,26 @@ set_better(const struct mm_setbest *b, size_t off, size_t len, size_t idx,
 	return idx < b->idx;
 }
 
+/* Needle IDX (N) at ST, if it fits, beats BEST and matches: the best. */
+static inline void
+set_try(const struct mm_needle *n, const unsigned char *hay, size_t haylen,
+    size_t st, size_t idx, int rev, struct mm_setbest *best)
+{
+	if (n->len > haylen - st || !set_better(best, st, n->len, idx, rev) ||
+	    !mm_search_match(n, hay + st))
+		return;
+	best->off = (ptrdiff_t)st;
+	best->len = n->len;
+	best->idx = idx;
+}
+
 void
 mm_search_set_cand(const struct mm_needleset *s, const unsigned char *hay,
     size_t haylen, size_t j, unsigned int bits, int rev,
     struct mm_setbest *best)
 {
 	const struct mm_needle *n;
-	size_t k, idx, o, st;
+	size_t k, idx, o;
 	int b;
 
 	while (bits != 0) {
@@ -54,15 +67,7 @@ mm_search_set_cand(const struct mm_needleset *s, const unsigned char *hay,
 			o = s->off[idx];
 			if (j < o)
 				continue;
-			st = j - o;
-			if (n->len > haylen - st ||
-			    !set_better(best, st, n->len, idx, rev))
-				continue;
-			if (mm_search_match(n, hay + st)) {
-				best->off = (ptrdiff_t)st;
-				best->len = n->len;
-				best->idx = idx;
-			}
+			set_try(n, hay, haylen, j - o, idx, rev, best);
 		}
 	}
 }
@@ -114,15 +119,8 @@ set_tail(const struct mm_needleset *s, const unsigned char *hay,
 		st = rev ? haylen - 1 - (k - from) : k;
 		for (i = 0; i < s->count; i++) {
 			n = s->needles[i];
-			if (n->len == 0 || n->len >= MM_SET_FP ||
-			    n->len > haylen - st ||
-			    !set_better(best, st, n->len, i, rev))
-				continue;
-			if (mm_search_match(n, hay + st)) {
-				best->off = (ptrdiff_t)st;
-				best->len = n->len;
-				best->idx = i;
-			}
+			if (n->len != 0 && n->len < MM_SET_FP)
+				set_try(n, hay, haylen, st, i, rev, best);
 		}
 	}
 }
